@@ -2,5 +2,10 @@
 //! [`model::Model`], the semantic checks, the emitters and the out/ writer. The `plat`
 //! binary (`main.rs`) is a thin shell over [`cli`].
 
+pub mod cli;
+pub mod compile;
 pub mod emit;
 pub mod model;
+pub mod render;
+pub mod sources;
+pub mod values;

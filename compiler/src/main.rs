@@ -1,7 +1,10 @@
-//! The `plat` command line. Thin: parse arguments, call the library, map to an exit code.
+//! The `plat` binary: parse arguments, run on a large stack, exit with the code.
 
 use std::process::ExitCode;
 
+use clap::Parser;
+
 fn main() -> ExitCode {
-    ExitCode::SUCCESS
+    let cli = plat::cli::Cli::parse();
+    plat::compile::with_large_stack(move || plat::cli::run(cli))
 }

@@ -2,5 +2,11 @@
 //! nothing of Proxmox, pfSense, cloud-init or Kubernetes.
 
 pub mod diagnostic;
+pub mod driver;
+pub mod eval;
+pub mod load;
+pub mod source;
 pub mod span;
+pub mod syntax;
+pub mod types;
 pub mod value;

@@ -1,0 +1,170 @@
+//! The command line: argument parsing and dispatch. The only module that prints or decides
+//! exit codes: 0 success, 1 errors in the input (or drift with `--check`), 2 usage, IO or
+//! internal errors.
+
+// The CLI is the one module that prints (ARCHITECTURE.md, "only cli prints or exits").
+#![allow(clippy::print_stderr, clippy::print_stdout)]
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::compile::{compile, Compilation};
+use crate::render::{render_human, render_json, Style};
+use crate::sources::Project;
+
+/// plat — a pure, typed configuration compiler for a Proxmox, pfSense and Kubernetes platform.
+#[derive(Parser, Debug)]
+#[command(name = "plat", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// When to use colours in diagnostics.
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
+    color: Color,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Parse, type-check, evaluate and run every platform check; write nothing.
+    ///
+    /// Example: `plat check platform/` or `plat check --format json file.plat`
+    Check {
+        /// A `.plat` file or a directory of them.
+        #[arg(default_value = "platform")]
+        path: PathBuf,
+        /// Diagnostics as human text or one JSON object on stdout.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+        /// Treat warnings as errors (`--deny warnings`).
+        #[arg(long, value_name = "warnings")]
+        deny: Option<String>,
+    },
+    /// Print the values of a file (top-level lets and entities), or of one expression, as JSON.
+    ///
+    /// Example: `plat eval platform/00-anchor/network.plat --expr 'vlan.nodes.subnet'`
+    Eval {
+        /// A `.plat` file (or a directory).
+        path: PathBuf,
+        /// An expression to evaluate in the scope of the file.
+        #[arg(long)]
+        expr: Option<String>,
+    },
+}
+
+/// Runs the command line and returns the exit code.
+pub fn run(cli: Cli) -> ExitCode {
+    let style = match cli.color {
+        Color::Always => Style::Color,
+        Color::Never => Style::Plain,
+        Color::Auto
+            if std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal() =>
+        {
+            Style::Color
+        }
+        Color::Auto => Style::Plain,
+    };
+    match cli.command {
+        Command::Check { path, format, deny } => check(path, format, deny, style),
+        Command::Eval { path, expr } => eval(path, expr, style),
+    }
+}
+
+fn open(path: &std::path::Path) -> Result<Project, ExitCode> {
+    Project::open(path).map_err(|error| {
+        eprintln!("error: {error}");
+        ExitCode::from(2)
+    })
+}
+
+fn deny_warnings(deny: Option<String>) -> Result<bool, ExitCode> {
+    match deny.as_deref() {
+        None => Ok(false),
+        Some("warnings") => Ok(true),
+        Some(other) => {
+            eprintln!("error: `--deny {other}`: only `--deny warnings` is supported");
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
+fn report(compilation: &Compilation, format: Format, style: Style) {
+    let sources = &compilation.front.loaded.sources;
+    match format {
+        Format::Json => {
+            let mut stdout = std::io::stdout().lock();
+            let _ = stdout.write_all(render_json(sources, &compilation.diagnostics).as_bytes());
+        }
+        Format::Human => {
+            if !compilation.diagnostics.is_empty() {
+                let mut stderr = std::io::stderr().lock();
+                let _ = stderr
+                    .write_all(render_human(sources, &compilation.diagnostics, style).as_bytes());
+            }
+        }
+    }
+}
+
+fn check(path: PathBuf, format: Format, deny: Option<String>, style: Style) -> ExitCode {
+    let deny = match deny_warnings(deny) {
+        Ok(d) => d,
+        Err(code) => return code,
+    };
+    let project = match open(&path) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let compilation = compile(&project);
+    report(&compilation, format, style);
+    if compilation.failed(deny) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn eval(path: PathBuf, expr: Option<String>, style: Style) -> ExitCode {
+    let project = match open(&path) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let compilation = compile(&project);
+    report(&compilation, Format::Human, style);
+    if compilation.failed(false) {
+        return ExitCode::from(1);
+    }
+    let json = match expr {
+        Some(text) => match crate::values::eval_expression(&compilation, &text) {
+            Ok(json) => json,
+            Err(diagnostics) => {
+                let _ = std::io::stderr().write_all(
+                    render_human(&compilation.front.loaded.sources, &diagnostics, style).as_bytes(),
+                );
+                return ExitCode::from(1);
+            }
+        },
+        None => crate::values::program_json(&compilation),
+    };
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(
+        stdout,
+        "{}",
+        serde_json::to_string_pretty(&json).unwrap_or_default()
+    );
+    ExitCode::SUCCESS
+}

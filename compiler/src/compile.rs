@@ -1,0 +1,67 @@
+//! The compiler's pipeline in one call: sources to the front end's values, then the model
+//! and the platform checks (once lowering lands), collecting every diagnostic.
+
+use plat_lang::diagnostic::{self, Diagnostic};
+use plat_lang::driver::{self, Compiled};
+use plat_lang::eval::Limits;
+
+use crate::sources::{FsLoader, Project};
+
+/// The platform prelude: the entity kinds and their types.
+pub const PRELUDE: &str = include_str!("prelude.plat");
+
+/// The result of compiling a project.
+#[derive(Debug)]
+pub struct Compilation {
+    /// The front end's output (sources, types, values).
+    pub front: Compiled,
+    /// Every diagnostic of the run, sorted.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Compilation {
+    /// True when any diagnostic is an error (or a warning, with `deny_warnings`).
+    pub fn failed(&self, deny_warnings: bool) -> bool {
+        self.diagnostics
+            .iter()
+            .any(|d| d.is_error() || deny_warnings)
+    }
+}
+
+/// Compiles `project`: load, check, evaluate.
+pub fn compile(project: &Project) -> Compilation {
+    let loader = FsLoader::new(project.root.clone());
+    let front = driver::compile(PRELUDE, &project.files, &loader, Limits::default());
+    let mut diagnostics = front.diagnostics.clone();
+    empty_files(&front, &mut diagnostics);
+    diagnostic::sort(&mut diagnostics);
+    Compilation { front, diagnostics }
+}
+
+fn empty_files(front: &Compiled, out: &mut Vec<Diagnostic>) {
+    for (id, file) in front.loaded.sources.iter().skip(1) {
+        if file.text.trim().is_empty() {
+            out.push(
+                Diagnostic::warning(
+                    "source::empty",
+                    plat_lang::span::Span::new(id, 0, 0),
+                    format!("`{}` is empty", file.path),
+                )
+                .with_help("delete the file, or declare something in it"),
+            );
+        }
+    }
+}
+
+/// Runs `f` on a thread with a large stack: evaluation of deeply nested (but bounded)
+/// programs recurses, and the limits in `plat_lang` are sized for this stack.
+pub fn with_large_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    const STACK: usize = 256 << 20;
+    match std::thread::Builder::new().stack_size(STACK).spawn(f) {
+        Ok(handle) => match handle.join() {
+            Ok(value) => value,
+            Err(panic) => std::panic::resume_unwind(panic),
+        },
+        Err(_) => panic!("cannot start the compiler thread"),
+    }
+}

@@ -1,0 +1,152 @@
+//! Rendering diagnostics: human (miette, with an explicit handler so that output does not
+//! change with the environment) and JSON (stable field names, 1-based lines and columns).
+
+use std::fmt;
+
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use plat_lang::diagnostic::{Diagnostic, Severity};
+use plat_lang::source::SourceMap;
+
+/// How to print diagnostics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Style {
+    /// Unicode drawing with colours.
+    Color,
+    /// Unicode drawing without colours (tests, pipes, `NO_COLOR`).
+    Plain,
+}
+
+struct Report<'a> {
+    diagnostic: &'a Diagnostic,
+    source: NamedSource<String>,
+}
+
+impl fmt::Debug for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.diagnostic.message)
+    }
+}
+
+impl fmt::Display for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.diagnostic.message)
+    }
+}
+
+impl std::error::Error for Report<'_> {}
+
+fn source_span(span: plat_lang::span::Span) -> SourceSpan {
+    SourceSpan::new((span.start as usize).into(), span.len())
+}
+
+impl miette::Diagnostic for Report<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        Some(Box::new(self.diagnostic.code))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.diagnostic.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        })
+    }
+
+    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        self.diagnostic
+            .help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.source)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let primary = std::iter::once(LabeledSpan::new_primary_with_span(
+            (!self.diagnostic.label.is_empty()).then(|| self.diagnostic.label.clone()),
+            source_span(self.diagnostic.span),
+        ));
+        // Secondary labels in other files cannot be drawn in this snippet; they are listed in
+        // the help instead (see `render_human`).
+        let file = self.diagnostic.span.file;
+        let secondary = self
+            .diagnostic
+            .secondary
+            .iter()
+            .filter(move |l| l.span.file == file)
+            .map(|l| LabeledSpan::new_with_span(Some(l.message.clone()), source_span(l.span)));
+        Some(Box::new(primary.chain(secondary)))
+    }
+}
+
+/// Renders diagnostics for a terminal or a log, in order.
+pub fn render_human(sources: &SourceMap, diagnostics: &[Diagnostic], style: Style) -> String {
+    let theme = match style {
+        Style::Color => GraphicalTheme::unicode(),
+        Style::Plain => GraphicalTheme::unicode_nocolor(),
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(100)
+        .with_links(false);
+    let mut out = String::new();
+    for diagnostic in diagnostics {
+        let file = sources.get(diagnostic.span.file);
+        let mut shown = diagnostic.clone();
+        for label in diagnostic
+            .secondary
+            .iter()
+            .filter(|l| l.span.file != diagnostic.span.file)
+        {
+            let other = sources.get(label.span.file);
+            let (line, column) = other.line_col(label.span.start);
+            let note = format!("{} ({}:{line}:{column})", label.message, other.path);
+            shown.help = Some(match shown.help {
+                Some(help) => format!("{help}\n{note}"),
+                None => note,
+            });
+        }
+        let report = Report {
+            diagnostic: &shown,
+            source: NamedSource::new(file.path.clone(), file.text.clone()),
+        };
+        let _ = handler.render_report(&mut out, &report);
+        out.push('\n');
+    }
+    out
+}
+
+/// The JSON report: `{"version":1,"diagnostics":[...]}`.
+pub fn render_json(sources: &SourceMap, diagnostics: &[Diagnostic]) -> String {
+    let items: Vec<serde_json::Value> = diagnostics
+        .iter()
+        .map(|d| {
+            let file = sources.get(d.span.file);
+            let (line, column) = file.line_col(d.span.start);
+            let (end_line, end_column) = file.line_col(d.span.end);
+            let secondary: Vec<serde_json::Value> = d
+                .secondary
+                .iter()
+                .map(|l| {
+                    let other = sources.get(l.span.file);
+                    let (line, column) = other.line_col(l.span.start);
+                    serde_json::json!({"file": other.path, "line": line, "column": column, "message": l.message})
+                })
+                .collect();
+            serde_json::json!({
+                "code": d.code,
+                "severity": match d.severity { Severity::Error => "error", Severity::Warning => "warning" },
+                "message": d.message,
+                "file": file.path,
+                "line": line,
+                "column": column,
+                "end_line": end_line,
+                "end_column": end_column,
+                "help": d.help,
+                "labels": secondary,
+            })
+        })
+        .collect();
+    let report = serde_json::json!({"version": 1, "diagnostics": items});
+    format!("{report}\n")
+}

@@ -1,0 +1,619 @@
+//! The lexer: source text to tokens with byte spans.
+//!
+//! Literals are recognised with nom combinators (`literal_*` below); the driver loop is a
+//! small state machine because string interpolation nests (`"a ${f("b")} c"`): a mode stack
+//! tracks whether we are in code, inside a string, or inside `${ … }`.
+//!
+//! Lexing rules worth knowing (docs/language.md repeats them for users):
+//! - Identifiers may contain `-` between alphanumerics (`cp-1`); `a - b` is subtraction.
+//! - A MAC is six two-digit hex groups; an IPv6 literal contains `::` or seven colons and
+//!   parses as an address; an IPv4 literal is four dotted numbers; either may carry `/prefix`.
+//! - `"""` strings keep their raw text here; the parser removes the common indentation
+//!   before processing escapes.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use nom::branch::alt;
+use nom::bytes::complete::{tag, take_while, take_while1, take_while_m_n};
+use nom::character::complete::digit1;
+use nom::combinator::{opt, recognize};
+use nom::multi::count;
+use nom::sequence::{pair, preceded, tuple};
+use nom::IResult;
+
+use crate::diagnostic::Diagnostic;
+use crate::span::{FileId, Span};
+use crate::value::{Cidr, Name, DURATION_UNITS, SIZE_UNITS};
+
+/// A token.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Tok {
+    /// A name or keyword.
+    Ident(Name),
+    /// An integer.
+    Int(i64),
+    /// A size in bytes.
+    Size(i64),
+    /// A duration in milliseconds.
+    Duration(i64),
+    /// An address.
+    Ip(IpAddr),
+    /// A subnet.
+    Cidr(Cidr),
+    /// A MAC.
+    Mac([u8; 6]),
+    /// `"` or `"""`.
+    StrStart(bool),
+    /// Text inside a string (escapes processed unless the string is `"""`).
+    StrText(String),
+    /// `${`.
+    InterpStart,
+    /// The `}` closing `${`.
+    InterpEnd,
+    /// Closing quote(s).
+    StrEnd,
+    /// A `##` documentation comment line (text after `##`).
+    Doc(String),
+    /// Punctuation and operators, as written.
+    Punct(&'static str),
+    /// End of input.
+    Eof,
+}
+
+/// A token with its span and whether a line break precedes it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Token {
+    /// The token.
+    pub tok: Tok,
+    /// Where.
+    pub span: Span,
+    /// A newline stands between this token and the previous one.
+    pub newline_before: bool,
+}
+
+const PUNCTS: &[&str] = &[
+    "..=", "...", "->", "=>", "==", "!=", "<=", ">=", "&&", "||", "..", "(", ")", "[", "]", "{",
+    "}", ",", ".", ":", "=", "<", ">", "+", "-", "*", "/", "%", "!", "?", "|",
+];
+
+enum Mode {
+    Code { braces: u32 },
+    Str { triple: bool },
+}
+
+/// Splits `text` into tokens. Errors are reported and lexing continues.
+pub fn lex(file: FileId, text: &str) -> (Vec<Token>, Vec<Diagnostic>) {
+    let mut lexer = Lexer {
+        file,
+        text,
+        pos: 0,
+        tokens: Vec::new(),
+        diagnostics: Vec::new(),
+        newline: false,
+        modes: vec![Mode::Code { braces: 0 }],
+    };
+    lexer.run();
+    let end = text.len();
+    lexer.tokens.push(Token {
+        tok: Tok::Eof,
+        span: Span::new(file, end, end),
+        newline_before: true,
+    });
+    (lexer.tokens, lexer.diagnostics)
+}
+
+struct Lexer<'a> {
+    file: FileId,
+    text: &'a str,
+    pos: usize,
+    tokens: Vec<Token>,
+    diagnostics: Vec<Diagnostic>,
+    newline: bool,
+    modes: Vec<Mode>,
+}
+
+impl<'a> Lexer<'a> {
+    fn run(&mut self) {
+        while self.pos < self.text.len() {
+            match self.modes.last() {
+                Some(Mode::Str { triple }) => {
+                    let triple = *triple;
+                    self.string_piece(triple);
+                }
+                _ => self.code_token(),
+            }
+        }
+        if let Some(Mode::Str { .. }) = self.modes.last() {
+            let end = self.text.len();
+            self.error(
+                end,
+                end,
+                "unterminated string",
+                "close the string with `\"`",
+            );
+        }
+    }
+
+    fn push(&mut self, tok: Tok, start: usize, end: usize) {
+        self.tokens.push(Token {
+            tok,
+            span: Span::new(self.file, start, end),
+            newline_before: self.newline,
+        });
+        self.newline = false;
+    }
+
+    fn error(&mut self, start: usize, end: usize, message: &str, help: &str) {
+        self.diagnostics.push(
+            Diagnostic::error("parse::syntax", Span::new(self.file, start, end), message)
+                .with_help(help),
+        );
+    }
+
+    fn rest(&self) -> &'a str {
+        &self.text[self.pos..]
+    }
+
+    fn code_token(&mut self) {
+        let rest = self.rest();
+        let c = rest.chars().next().expect("not at end");
+        let start = self.pos;
+        if c == '\n' {
+            self.newline = true;
+            self.pos += 1;
+            return;
+        }
+        if c.is_whitespace() {
+            self.pos += c.len_utf8();
+            return;
+        }
+        if c == '#' {
+            let line_end = rest.find('\n').unwrap_or(rest.len());
+            if let Some(doc) = rest[..line_end].strip_prefix("##") {
+                let doc = doc.strip_prefix(' ').unwrap_or(doc).trim_end().to_string();
+                self.push(Tok::Doc(doc), start, start + line_end);
+            }
+            self.pos += line_end;
+            return;
+        }
+        if c == '"' {
+            let triple = rest.starts_with("\"\"\"");
+            let len = if triple { 3 } else { 1 };
+            self.push(Tok::StrStart(triple), start, start + len);
+            self.pos += len;
+            self.modes.push(Mode::Str { triple });
+            return;
+        }
+        if c.is_ascii_alphanumeric() || c == '_' || c == ':' {
+            if let Some((tok, len)) = self.literal_or_ident() {
+                self.push(tok, start, start + len);
+                self.pos += len;
+                return;
+            }
+        }
+        if c == '{' {
+            if let Some(Mode::Code { braces }) = self.modes.last_mut() {
+                *braces += 1;
+            }
+        }
+        if c == '}' {
+            let closes_interp =
+                matches!(self.modes.last(), Some(Mode::Code { braces: 0 })) && self.modes.len() > 1;
+            if closes_interp {
+                self.modes.pop();
+                self.push(Tok::InterpEnd, start, start + 1);
+                self.pos += 1;
+                return;
+            }
+            if let Some(Mode::Code { braces }) = self.modes.last_mut() {
+                *braces = braces.saturating_sub(1);
+            }
+        }
+        if let Some(p) = PUNCTS.iter().find(|p| rest.starts_with(**p)) {
+            if *p == "..." {
+                self.error(
+                    start,
+                    start + 3,
+                    "unexpected `...`",
+                    "ranges are written `a..b` or `a..=b`",
+                );
+                self.pos += 3;
+                return;
+            }
+            self.push(Tok::Punct(p), start, start + p.len());
+            self.pos += p.len();
+            return;
+        }
+        self.error(
+            start,
+            start + c.len_utf8(),
+            &format!("unexpected character `{}`", c.escape_debug()),
+            "remove it, or put it inside a string",
+        );
+        self.pos += c.len_utf8();
+    }
+
+    /// Recognises a MAC, IPv6, IPv4/CIDR, number with unit, or identifier at `pos`.
+    fn literal_or_ident(&mut self) -> Option<(Tok, usize)> {
+        let rest = self.rest();
+        let start = self.pos;
+        if let Ok((after, mac)) = literal_mac(rest) {
+            if !after.starts_with(is_word_char) {
+                return Some((Tok::Mac(mac), rest.len() - after.len()));
+            }
+        }
+        if let Some((tok, len)) = self.literal_ipv6(rest, start) {
+            return Some((tok, len));
+        }
+        let first = rest.chars().next()?;
+        if first.is_ascii_digit() {
+            if let Ok((after, text)) = literal_ipv4(rest) {
+                return Some(self.ip_or_cidr(text, start, rest.len() - after.len()));
+            }
+            return self.number(rest, start);
+        }
+        if first.is_ascii_alphabetic() || first == '_' {
+            let (_, name) = identifier(rest).ok()?;
+            return Some((Tok::Ident(name.into()), name.len()));
+        }
+        None
+    }
+
+    fn literal_ipv6(&mut self, rest: &'a str, start: usize) -> Option<(Tok, usize)> {
+        let (after, text) = literal_ipv6_text(rest).ok()?;
+        let colons = text.split('/').next().unwrap_or("").matches(':').count();
+        let address = text.split('/').next().unwrap_or("");
+        if !(address.contains("::") || colons == 7) || after.starts_with(is_word_char) {
+            return None;
+        }
+        address.parse::<Ipv6Addr>().ok()?;
+        Some(self.ip_or_cidr(text, start, text.len()))
+    }
+
+    fn ip_or_cidr(&mut self, text: &'a str, start: usize, len: usize) -> (Tok, usize) {
+        let (address, prefix) = match text.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (text, None),
+        };
+        let addr: IpAddr = match address.parse::<Ipv4Addr>() {
+            Ok(v4) => IpAddr::V4(v4),
+            Err(_) => match address.parse::<Ipv6Addr>() {
+                Ok(v6) => IpAddr::V6(v6),
+                Err(_) => {
+                    self.diagnostics.push(
+                        Diagnostic::error(
+                            "parse::literal",
+                            Span::new(self.file, start, start + len),
+                            format!("`{address}` is not a valid address"),
+                        )
+                        .with_help("each part of an IPv4 address is 0 to 255"),
+                    );
+                    return (Tok::Ip(IpAddr::V4(Ipv4Addr::UNSPECIFIED)), len);
+                }
+            },
+        };
+        let Some(prefix) = prefix else {
+            return (Tok::Ip(addr), len);
+        };
+        let parsed = prefix
+            .parse::<u8>()
+            .map_err(|e| e.to_string())
+            .and_then(|p| Cidr::new(addr, p));
+        match parsed {
+            Ok(cidr) => (Tok::Cidr(cidr), len),
+            Err(message) => {
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        "parse::literal",
+                        Span::new(self.file, start, start + len),
+                        format!("`{text}` is not a valid subnet: {message}"),
+                    )
+                    .with_help(
+                        "write the network address, with the host bits zero (`10.20.0.0/24`)",
+                    ),
+                );
+                (Tok::Cidr(Cidr { addr, prefix: 0 }), len)
+            }
+        }
+    }
+
+    fn number(&mut self, rest: &'a str, start: usize) -> Option<(Tok, usize)> {
+        let (after, (digits, unit)) = number_with_unit(rest).ok()?;
+        let len = rest.len() - after.len();
+        let span = Span::new(self.file, start, start + len);
+        let clean: String = digits.chars().filter(|c| *c != '_').collect();
+        let Ok(n) = clean.parse::<i64>() else {
+            self.diagnostics.push(
+                Diagnostic::error(
+                    "value::overflow",
+                    span,
+                    format!("`{digits}` does not fit in a 64-bit integer"),
+                )
+                .with_help("integers range from -9223372036854775808 to 9223372036854775807"),
+            );
+            return Some((Tok::Int(0), len));
+        };
+        if unit.is_empty() {
+            return Some((Tok::Int(n), len));
+        }
+        let scaled = |units: &[(&str, i64)]| {
+            units
+                .iter()
+                .find(|(u, _)| *u == unit)
+                .map(|(_, f)| n.checked_mul(*f))
+        };
+        let (tok, result) = if let Some(r) = scaled(SIZE_UNITS) {
+            (Tok::Size as fn(i64) -> Tok, r)
+        } else if let Some(r) = scaled(DURATION_UNITS) {
+            (Tok::Duration as fn(i64) -> Tok, r)
+        } else {
+            self.diagnostics.push(
+                Diagnostic::error("parse::literal", span, format!("unknown unit `{unit}`"))
+                    .with_help(
+                        "sizes: B KB MB GB TB PB KiB MiB GiB TiB PiB; durations: ms s min h d",
+                    ),
+            );
+            return Some((Tok::Int(n), len));
+        };
+        match result {
+            Some(value) => Some((tok(value), len)),
+            None => {
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        "value::overflow",
+                        span,
+                        format!("`{digits}{unit}` is too large"),
+                    )
+                    .with_help(
+                        "sizes and durations are limited to 64-bit byte and millisecond counts",
+                    ),
+                );
+                Some((tok(0), len))
+            }
+        }
+    }
+
+    /// Inside a string: text up to the next `${`, escape or closing quote.
+    fn string_piece(&mut self, triple: bool) {
+        let start = self.pos;
+        let rest = self.rest();
+        let close = if triple { "\"\"\"" } else { "\"" };
+        if rest.starts_with(close) {
+            self.modes.pop();
+            self.push(Tok::StrEnd, start, start + close.len());
+            self.pos += close.len();
+            return;
+        }
+        if rest.starts_with("${") {
+            self.push(Tok::InterpStart, start, start + 2);
+            self.pos += 2;
+            self.modes.push(Mode::Code { braces: 0 });
+            return;
+        }
+        let mut end = 0;
+        let bytes = rest.as_bytes();
+        while end < bytes.len() {
+            let at = &rest[end..];
+            if at.starts_with(close) || at.starts_with("${") {
+                break;
+            }
+            if bytes[end] == b'\n' && !triple {
+                break;
+            }
+            if bytes[end] == b'\\' && end + 1 < bytes.len() {
+                end += 1 + rest[end + 1..].chars().next().map_or(1, char::len_utf8);
+                continue;
+            }
+            end += at.chars().next().map_or(1, char::len_utf8);
+        }
+        if end == 0 {
+            // A newline inside a one-line string.
+            self.error(
+                start,
+                start + 1,
+                "unterminated string",
+                "close the string before the end of the line, or use `\"\"\"` for multi-line text",
+            );
+            self.modes.pop();
+            return;
+        }
+        let raw = &rest[..end];
+        let text = if triple {
+            raw.to_string()
+        } else {
+            match unescape(raw) {
+                Ok(text) => text,
+                Err((offset, message)) => {
+                    self.diagnostics.push(
+                        Diagnostic::error(
+                            "parse::escape",
+                            Span::new(self.file, start + offset, start + offset + 2),
+                            message,
+                        )
+                        .with_help("escapes are \\n \\t \\r \\\\ \\\" \\$ and \\u{hex}"),
+                    );
+                    raw.to_string()
+                }
+            }
+        };
+        self.push(Tok::StrText(text), start, start + end);
+        self.pos += end;
+    }
+}
+
+/// Processes escapes. On error, returns the byte offset of the bad escape and a message.
+pub fn unescape(raw: &str) -> Result<String, (usize, String)> {
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some((_, 'n')) => out.push('\n'),
+            Some((_, 't')) => out.push('\t'),
+            Some((_, 'r')) => out.push('\r'),
+            Some((_, '\\')) => out.push('\\'),
+            Some((_, '"')) => out.push('"'),
+            Some((_, '$')) => out.push('$'),
+            Some((_, 'u')) => {
+                let tail = &raw[i + 2..];
+                let parsed = tail
+                    .strip_prefix('{')
+                    .and_then(|t| t.split_once('}'))
+                    .and_then(|(hex, _)| {
+                        u32::from_str_radix(hex, 16)
+                            .ok()
+                            .and_then(char::from_u32)
+                            .map(|c| (c, hex.len() + 2))
+                    });
+                let Some((ch, len)) = parsed else {
+                    return Err((i, "invalid unicode escape".into()));
+                };
+                out.push(ch);
+                for _ in 0..len {
+                    chars.next();
+                }
+            }
+            Some((_, other)) => return Err((i, format!("unknown escape `\\{other}`"))),
+            None => return Err((i, "a string cannot end with a lone `\\`".into())),
+        }
+    }
+    Ok(out)
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_' || c == ':'
+}
+
+fn hex2(input: &str) -> IResult<&str, u8> {
+    let (rest, digits) = take_while_m_n(2, 2, |c: char| c.is_ascii_hexdigit())(input)?;
+    Ok((
+        rest,
+        u8::from_str_radix(digits, 16).expect("two hex digits"),
+    ))
+}
+
+/// `bc:24:11:0a:00:01`.
+fn literal_mac(input: &str) -> IResult<&str, [u8; 6]> {
+    let (rest, (first, others)) = pair(hex2, count(preceded(tag(":"), hex2), 5))(input)?;
+    let mut mac = [first, 0, 0, 0, 0, 0];
+    mac[1..].copy_from_slice(&others);
+    Ok((rest, mac))
+}
+
+/// The text of a possible IPv6 literal with an optional prefix.
+fn literal_ipv6_text(input: &str) -> IResult<&str, &str> {
+    recognize(pair(
+        take_while1(|c: char| c.is_ascii_hexdigit() || c == ':' || c == '.'),
+        opt(pair(tag("/"), digit1)),
+    ))(input)
+}
+
+/// `10.20.0.0` with an optional `/24`.
+fn literal_ipv4(input: &str) -> IResult<&str, &str> {
+    recognize(tuple((
+        digit1,
+        count(preceded(tag("."), digit1), 3),
+        opt(pair(tag("/"), digit1)),
+    )))(input)
+}
+
+/// Digits (with `_`) and an optional unit suffix.
+fn number_with_unit(input: &str) -> IResult<&str, (&str, &str)> {
+    pair(
+        recognize(pair(
+            digit1,
+            take_while(|c: char| c.is_ascii_digit() || c == '_'),
+        )),
+        take_while(|c: char| c.is_ascii_alphabetic()),
+    )(input)
+}
+
+/// `[A-Za-z_][A-Za-z0-9_]*` with inner `-` between word characters.
+fn identifier(input: &str) -> IResult<&str, &str> {
+    let word = |i| take_while1(|c: char| c.is_ascii_alphanumeric() || c == '_')(i);
+    recognize(pair(
+        alt((
+            take_while1(|c: char| c.is_ascii_alphabetic() || c == '_'),
+            tag("_"),
+        )),
+        nom::multi::many0(alt((word, recognize(pair(tag("-"), word))))),
+    ))(input)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toks(text: &str) -> Vec<Tok> {
+        let (tokens, diagnostics) = lex(FileId(0), text);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        tokens
+            .into_iter()
+            .map(|t| t.tok)
+            .filter(|t| *t != Tok::Eof)
+            .collect()
+    }
+
+    #[test]
+    fn literals() {
+        assert_eq!(toks("1_000"), vec![Tok::Int(1000)]);
+        assert_eq!(toks("8GiB"), vec![Tok::Size(8 << 30)]);
+        assert_eq!(toks("1GB"), vec![Tok::Size(1_000_000_000)]);
+        assert_eq!(toks("5min"), vec![Tok::Duration(300_000)]);
+        assert_eq!(
+            toks("10.20.0.1"),
+            vec![Tok::Ip("10.20.0.1".parse().unwrap())]
+        );
+        assert!(matches!(toks("10.20.0.0/24")[0], Tok::Cidr(_)));
+        assert!(matches!(toks("fd00:20::/64")[0], Tok::Cidr(_)));
+        assert_eq!(
+            toks("fd00:20::5"),
+            vec![Tok::Ip("fd00:20::5".parse().unwrap())]
+        );
+        assert_eq!(
+            toks("bc:24:11:0a:00:01"),
+            vec![Tok::Mac([0xbc, 0x24, 0x11, 0x0a, 0, 1])]
+        );
+    }
+
+    #[test]
+    fn identifiers_and_ranges() {
+        assert_eq!(toks("cp-1"), vec![Tok::Ident("cp-1".into())]);
+        assert_eq!(toks("a - b").len(), 3);
+        assert_eq!(
+            toks("1..=3"),
+            vec![Tok::Int(1), Tok::Punct("..="), Tok::Int(3)]
+        );
+        assert_eq!(toks("x: int").len(), 3);
+        assert_eq!(toks("a->b").len(), 3);
+    }
+
+    #[test]
+    fn interpolation_nests() {
+        let t = toks(r#""a ${f("b")} c""#);
+        assert_eq!(t[0], Tok::StrStart(false));
+        assert_eq!(t[1], Tok::StrText("a ".into()));
+        assert_eq!(t[2], Tok::InterpStart);
+        assert_eq!(*t.last().unwrap(), Tok::StrEnd);
+    }
+
+    #[test]
+    fn errors_are_reported() {
+        let (_, d) = lex(FileId(0), "10.20.0.300 8XB 10.0.0.1/24 \"abc");
+        let codes: Vec<_> = d.iter().map(|d| d.code).collect();
+        assert_eq!(
+            codes,
+            vec![
+                "parse::literal",
+                "parse::literal",
+                "parse::literal",
+                "parse::syntax"
+            ]
+        );
+        let (_, d) = lex(FileId(0), "99999999999999999999");
+        assert_eq!(d[0].code, "value::overflow");
+    }
+}
