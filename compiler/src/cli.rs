@@ -55,6 +55,26 @@ enum Command {
         #[arg(long, value_name = "warnings")]
         deny: Option<String>,
     },
+    /// Compile the platform and write its files into the out/ directory.
+    ///
+    /// Only changed files are written; files plat no longer generates are removed; files
+    /// plat does not own (not in out/plat.lock) are never touched.
+    ///
+    /// Example: `plat build` (compiles `platform/` into `out/`), `plat build --check` in CI.
+    Build {
+        /// The platform's sources.
+        #[arg(default_value = "platform")]
+        root: PathBuf,
+        /// Where the generated files go.
+        #[arg(long, default_value = "out")]
+        out: PathBuf,
+        /// Write nothing; exit 1 when out/ differs from what the sources produce.
+        #[arg(long)]
+        check: bool,
+        /// Treat warnings as errors (`--deny warnings`).
+        #[arg(long, value_name = "warnings")]
+        deny: Option<String>,
+    },
     /// Print the values of a file (top-level lets and entities), or of one expression, as JSON.
     ///
     /// Example: `plat eval platform/00-anchor/network.plat --expr 'vlan.nodes.subnet'`
@@ -82,6 +102,12 @@ pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Check { path, format, deny } => check(path, format, deny, style),
         Command::Eval { path, expr } => eval(path, expr, style),
+        Command::Build {
+            root,
+            out,
+            check,
+            deny,
+        } => build(root, out, check, deny, style),
     }
 }
 
@@ -165,6 +191,105 @@ fn eval(path: PathBuf, expr: Option<String>, style: Style) -> ExitCode {
         stdout,
         "{}",
         serde_json::to_string_pretty(&json).unwrap_or_default()
+    );
+    ExitCode::SUCCESS
+}
+
+fn build(
+    root: PathBuf,
+    out: PathBuf,
+    check_only: bool,
+    deny: Option<String>,
+    style: Style,
+) -> ExitCode {
+    let started = std::time::Instant::now();
+    let deny = match deny_warnings(deny) {
+        Ok(d) => d,
+        Err(code) => return code,
+    };
+    let project = match open(&root) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let compilation = compile(&project);
+    report(&compilation, Format::Human, style);
+    if compilation.failed(deny) {
+        eprintln!("error: the sources have errors; nothing was written");
+        return ExitCode::from(1);
+    }
+    let Some(model) = &compilation.model else {
+        eprintln!("error: internal: no model after a successful compilation (this is a bug)");
+        return ExitCode::from(2);
+    };
+    let files = crate::emit::all(model);
+    let lock = crate::out::Lock::new(crate::build::sources_hash(&compilation), &files);
+    let plan = match crate::out::plan(&out, &files, &lock) {
+        Ok(plan) => plan,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let shown = |path: &str| out.join(path).display().to_string();
+    if check_only {
+        for path in &plan.added {
+            eprintln!("missing: {} (would be added)", shown(path));
+        }
+        for path in &plan.changed {
+            eprintln!("differs: {} (stale, or edited by hand)", shown(path));
+        }
+        for path in &plan.removed {
+            eprintln!(
+                "extra: {} (no longer generated; would be removed)",
+                shown(path)
+            );
+        }
+        for path in &plan.conflicts {
+            eprintln!(
+                "conflict: {} (exists but is not owned by plat)",
+                shown(path)
+            );
+        }
+        if plan.lock_changed
+            && plan.added.is_empty()
+            && plan.changed.is_empty()
+            && plan.removed.is_empty()
+        {
+            eprintln!("differs: {}", shown(crate::out::LOCK));
+        }
+        if plan.is_clean() {
+            eprintln!(
+                "plat: {} is up to date ({} files)",
+                out.display(),
+                files.len()
+            );
+            return ExitCode::SUCCESS;
+        }
+        eprintln!(
+            "plat: {} is out of date; run `plat build` and commit the result",
+            out.display()
+        );
+        return ExitCode::from(1);
+    }
+    if !plan.conflicts.is_empty() {
+        for path in &plan.conflicts {
+            eprintln!(
+                "error: {} exists but plat does not own it (it is not in plat.lock); move it away",
+                shown(path)
+            );
+        }
+        return ExitCode::from(1);
+    }
+    if let Err(error) = crate::out::write(&out, &files, &plan, &lock) {
+        eprintln!("error: {error}");
+        return ExitCode::from(2);
+    }
+    eprintln!(
+        "plat: {} written, {} unchanged, {} removed in {:.2}s",
+        plan.added.len() + plan.changed.len(),
+        plan.unchanged.len(),
+        plan.removed.len(),
+        started.elapsed().as_secs_f64()
     );
     ExitCode::SUCCESS
 }

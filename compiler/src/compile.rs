@@ -1,10 +1,11 @@
 //! The compiler's pipeline in one call: sources to the front end's values, then the model
-//! and the platform checks (once lowering lands), collecting every diagnostic.
+//! and the platform checks, collecting every diagnostic.
 
 use plat_lang::diagnostic::{self, Diagnostic};
 use plat_lang::driver::{self, Compiled};
 use plat_lang::eval::Limits;
 
+use crate::model::{lower::lower, Model};
 use crate::sources::{FsLoader, Project};
 
 /// The platform prelude: the entity kinds and their types.
@@ -15,6 +16,8 @@ pub const PRELUDE: &str = include_str!("prelude.plat");
 pub struct Compilation {
     /// The front end's output (sources, types, values).
     pub front: Compiled,
+    /// The platform model, when the front end succeeded.
+    pub model: Option<Model>,
     /// Every diagnostic of the run, sorted.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -34,8 +37,20 @@ pub fn compile(project: &Project) -> Compilation {
     let front = driver::compile(PRELUDE, &project.files, &loader, Limits::default());
     let mut diagnostics = front.diagnostics.clone();
     empty_files(&front, &mut diagnostics);
+    let model = match &front.program {
+        Some(program) if !front.has_errors() => {
+            let (model, lowering) = lower(program);
+            diagnostics.extend(lowering);
+            Some(model)
+        }
+        _ => None,
+    };
     diagnostic::sort(&mut diagnostics);
-    Compilation { front, diagnostics }
+    Compilation {
+        front,
+        model,
+        diagnostics,
+    }
 }
 
 fn empty_files(front: &Compiled, out: &mut Vec<Diagnostic>) {

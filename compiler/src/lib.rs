@@ -2,10 +2,12 @@
 //! [`model::Model`], the semantic checks, the emitters and the out/ writer. The `plat`
 //! binary (`main.rs`) is a thin shell over [`cli`].
 
+pub mod build;
 pub mod cli;
 pub mod compile;
 pub mod emit;
 pub mod model;
+pub mod out;
 pub mod render;
 pub mod sources;
 pub mod values;

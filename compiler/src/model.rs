@@ -22,6 +22,7 @@ pub use plat_lang::value::Cidr;
 
 pub mod fixture;
 pub mod ids;
+pub mod lower;
 
 /// A value with the span of the source that produced it.
 #[derive(Clone, Debug, PartialEq)]
