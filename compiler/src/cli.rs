@@ -75,6 +75,12 @@ enum Command {
         #[arg(long, value_name = "warnings")]
         deny: Option<String>,
     },
+    /// Print generated documentation (`plat docs platform > docs/platform.md`).
+    #[command(hide = true)]
+    Docs {
+        /// Which document: `platform`.
+        which: String,
+    },
     /// Print the values of a file (top-level lets and entities), or of one expression, as JSON.
     ///
     /// Example: `plat eval platform/00-anchor/network.plat --expr 'vlan.nodes.subnet'`
@@ -102,6 +108,7 @@ pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Check { path, format, deny } => check(path, format, deny, style),
         Command::Eval { path, expr } => eval(path, expr, style),
+        Command::Docs { which } => docs(&which),
         Command::Build {
             root,
             out,
@@ -292,4 +299,17 @@ fn build(
         started.elapsed().as_secs_f64()
     );
     ExitCode::SUCCESS
+}
+
+fn docs(which: &str) -> ExitCode {
+    match which {
+        "platform" => {
+            let _ = std::io::stdout().lock().write_all(crate::docs::platform_md().as_bytes());
+            ExitCode::SUCCESS
+        }
+        other => {
+            eprintln!("error: unknown document `{other}` (known: platform)");
+            ExitCode::from(2)
+        }
+    }
 }

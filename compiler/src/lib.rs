@@ -5,6 +5,7 @@
 pub mod build;
 pub mod cli;
 pub mod compile;
+pub mod docs;
 pub mod emit;
 pub mod model;
 pub mod out;
