@@ -147,6 +147,17 @@ mod tests {
         }
     }
 
+    /// Every file of the `platform-small` fixture under a `//// path` header, paths sorted.
+    #[test]
+    fn snapshot_of_the_small_platform() {
+        let rendered: String = emit(&fixture::small())
+            .iter()
+            .map(|(path, bytes)| format!("//// {path}\n{}", String::from_utf8_lossy(bytes)))
+            .collect::<Vec<_>>()
+            .join("\n");
+        insta::assert_snapshot!("proxmox@small", rendered);
+    }
+
     #[test]
     fn no_hosts_no_files() {
         assert!(emit(&Model::default()).is_empty());
