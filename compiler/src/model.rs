@@ -220,8 +220,8 @@ pub struct Disk {
 pub struct Nic {
     /// Where it is declared.
     pub span: Span,
-    /// VLAN (name).
-    pub vlan: At<String>,
+    /// VLAN (name); `None` for an untagged NIC (a trunk, or a WAN port).
+    pub vlan: At<Option<String>>,
     /// Static address, or DHCP.
     pub address: At<Option<IpAddr>>,
     /// The MAC: explicit, or derived (see `from_default`).
@@ -280,6 +280,8 @@ pub struct Vm {
     pub agent: At<bool>,
     /// Extra packages.
     pub packages: At<Vec<String>>,
+    /// Configured by cloud-init (off for appliances).
+    pub cloud_init: At<bool>,
     /// Derived SMBIOS UUID.
     pub smbios_uuid: String,
     /// Derived vmgenid.

@@ -53,7 +53,7 @@ fn node_vm(name: &str, index: u32, cores: u32, memory_gib: i64, disk_gib: i64, r
         "net0".to_string(),
         Nic {
             span: Span::default(),
-            vlan: at("nodes".into()),
+            vlan: at(Some("nodes".into())),
             address: at(Some(ip(&format!("10.20.0.{}", 10 + index)))),
             mac: at(ids::mac(name, "net0")),
             bridge: at("vmbr0".into()),
@@ -80,6 +80,7 @@ fn node_vm(name: &str, index: u32, cores: u32, memory_gib: i64, disk_gib: i64, r
         tags: at(strings(&["k8s", role])),
         agent: at(true),
         packages: at(Vec::new()),
+        cloud_init: at(true),
         smbios_uuid: ids::uuid("smbios", name),
         vmgenid: ids::uuid("vmgenid", name),
     }

@@ -435,7 +435,7 @@ impl Lower {
                 slot,
                 Nic {
                     span: nic.span,
-                    vlan: self.reference(&nic, "vlan")?,
+                    vlan: self.opt_reference(&nic, "vlan")?,
                     address: self.opt_ip(&nic, "address")?,
                     mac,
                     bridge: self.string(&nic, "bridge")?,
@@ -470,6 +470,7 @@ impl Lower {
             tags: self.strings(r, "tags")?,
             agent: self.boolean(r, "agent")?,
             packages: self.strings(r, "packages")?,
+            cloud_init: self.boolean(r, "cloud_init")?,
             smbios_uuid: ids::uuid("smbios", name),
             vmgenid: ids::uuid("vmgenid", name),
         })

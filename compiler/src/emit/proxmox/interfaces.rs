@@ -100,8 +100,18 @@ fn management_stanza(model: &Model, host: &Host) -> Option<String> {
 }
 
 /// VLAN ids used on `bridge` of `host`: the management VLAN if it is the first bridge, and
-/// the tags of the host's VM NICs on it.
+/// the tags of the host's VM NICs on it; every VLAN when an untagged NIC (a virtual
+/// firewall's trunk) is on it, since the trunk carries all of them.
 fn vlans_in_use(model: &Model, host: &Host, bridge: &str) -> BTreeSet<u16> {
+    let trunk = model
+        .vms
+        .values()
+        .filter(|vm| *vm.host == host.name)
+        .flat_map(|vm| vm.nics.values())
+        .any(|nic| *nic.bridge == bridge && nic.vlan.is_none());
+    if trunk && host.bridges.get(bridge).is_some_and(|b| b.vlan_aware) {
+        return model.vlans.values().map(|vlan| *vlan.id).collect();
+    }
     let mut names: Vec<&str> = Vec::new();
     if host
         .bridges
@@ -116,7 +126,7 @@ fn vlans_in_use(model: &Model, host: &Host, bridge: &str) -> BTreeSet<u16> {
             vm.nics
                 .values()
                 .filter(|nic| *nic.bridge == bridge)
-                .map(|nic| nic.vlan.as_str()),
+                .filter_map(|nic| nic.vlan.as_deref()),
         );
     }
     names
@@ -178,10 +188,10 @@ mod tests {
             },
         );
         let nic = &mut model.vms["worker-2"].nics.value["net0"];
-        nic.vlan.value = "services".into();
+        nic.vlan.value = Some("services".into());
         nic.bridge.value = "vmbr1".into();
         let mut extra = model.vms["worker-1"].nics["net0"].clone();
-        extra.vlan.value = "mgmt".into();
+        extra.vlan.value = Some("mgmt".into());
         extra.bridge.value = "vmbr1".into();
         model.vms["worker-1"]
             .nics
@@ -200,7 +210,7 @@ mod tests {
     fn other_hosts_vms_do_not_count() {
         let mut model = fixture::small();
         model.vms["worker-2"].host.value = "pve2".into();
-        model.vms["worker-2"].nics.value["net0"].vlan.value = "services".into();
+        model.vms["worker-2"].nics.value["net0"].vlan.value = Some("services".into());
         assert!(interfaces(&model).contains("\tbridge-vids 10 20\n"));
     }
 

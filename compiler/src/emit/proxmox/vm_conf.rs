@@ -82,12 +82,12 @@ fn machine_keys(vm: &Vm) -> Vec<(&'static str, String)> {
 
 /// Disks, the cloud-init drive and its snippets, NICs with their addressing, boot order.
 fn device_keys(model: &Model, pools: &Pools, vm: &Vm) -> Vec<(String, String)> {
-    let ci_volume = pools.cloudinit_volume(&cloudinit_storage(model, vm), *vm.vmid);
-    let mut keys = vec![
-        ("scsihw".to_string(), "virtio-scsi-single".to_string()),
-        ("ide2".to_string(), format!("{ci_volume},media=cdrom")),
-        ("cicustom".to_string(), cicustom(model, vm)),
-    ];
+    let mut keys = vec![("scsihw".to_string(), "virtio-scsi-single".to_string())];
+    if *vm.cloud_init {
+        let ci_volume = pools.cloudinit_volume(&cloudinit_storage(model, vm), *vm.vmid);
+        keys.push(("ide2".to_string(), format!("{ci_volume},media=cdrom")));
+        keys.push(("cicustom".to_string(), cicustom(model, vm)));
+    }
     keys.extend(boot_order(vm).map(|boot| ("boot".to_string(), boot)));
     for (slot, volume, disk) in volumes(pools, vm) {
         let options = drive_options(slot, disk, Some(format_size(*disk.size)));
@@ -95,8 +95,9 @@ fn device_keys(model: &Model, pools: &Pools, vm: &Vm) -> Vec<(String, String)> {
     }
     for (slot, nic) in vm.nics.iter() {
         keys.push((slot.clone(), net(model, nic)));
-        if let Some(index) = slot.strip_prefix("net") {
-            keys.push((format!("ipconfig{index}"), ipconfig(model, nic)));
+        match slot.strip_prefix("net") {
+            Some(index) if *vm.cloud_init => keys.push((format!("ipconfig{index}"), ipconfig(model, nic))),
+            _ => {}
         }
     }
     keys
@@ -143,7 +144,7 @@ fn net(model: &Model, nic: &Nic) -> String {
     if nic.firewall {
         options.push(("firewall", "1".to_string()));
     }
-    if let Some(vlan) = model.vlans.get(&*nic.vlan) {
+    if let Some(vlan) = nic.vlan.as_ref().and_then(|name| model.vlans.get(name)) {
         options.push(("tag", vlan.id.to_string()));
     }
     property_string(Some(format!("virtio={}", mac.join(":"))), &options)
@@ -151,7 +152,7 @@ fn net(model: &Model, nic: &Nic) -> String {
 
 /// `ipconfigN`: the static address with its VLAN's prefix and gateway, or `ip=dhcp`.
 fn ipconfig(model: &Model, nic: &Nic) -> String {
-    let vlan = model.vlans.get(&*nic.vlan);
+    let vlan = nic.vlan.as_ref().and_then(|name| model.vlans.get(name));
     let Some(address) = *nic.address else {
         return "ip=dhcp".to_string();
     };
