@@ -13,14 +13,20 @@
 //!   `kubectl apply -k kubernetes/<cluster>` applies the whole cluster (not kubeadm, which is
 //!   not an API object).
 //!
+//! Each submodule builds [`Output`]s (YAML trees, rendered last), so tests can assert on
+//! fields rather than on layout.
+//!
 //! Invariants: file names are derived from entity names only and prefixed by their kind, so
-//! two entities never share a file; every object carries `app.kubernetes.io/managed-by: plat`;
-//! entities whose cluster or namespace does not resolve are skipped (the checks report them).
-//! Every file starts with [`header`]. Tests are at the bottom of each submodule.
+//! two entities never share a file (a namespace named `kubeadm` would share the kubeadm
+//! directory; the checks should reserve that name); every object plat builds carries
+//! `app.kubernetes.io/managed-by: plat` (raw manifests stay as written); entities whose
+//! cluster or namespace does not resolve are skipped (the checks report them). Every file
+//! starts with [`header`]. Tests are at the bottom of each module; the shared helpers and
+//! `tests::full()` (the small fixture plus a chart, manifests, TLS and `allow_from`) are here.
 
-use super::yaml::{self, Yaml};
 use std::collections::BTreeMap;
 
+use super::yaml::{self, Yaml};
 use super::{Files, REGENERATE};
 use crate::model::{Cluster, Model, Namespace};
 
@@ -292,16 +298,19 @@ pub(crate) mod tests {
         model
     }
 
-    /// Writes `emit(full())` under `$PLAT_K8S_DUMP` for the upstream validators:
+    /// Writes `emit(fixture::small())` and `emit(full())` under `$PLAT_K8S_DUMP/{small,full}`
+    /// for the upstream validators:
     /// `PLAT_K8S_DUMP=/tmp/k8s cargo test -p plat dump_for_validators -- --ignored`.
     #[test]
     #[ignore]
     fn dump_for_validators() {
         let dir = std::path::PathBuf::from(std::env::var("PLAT_K8S_DUMP").expect("PLAT_K8S_DUMP"));
-        for (path, bytes) in emit(&full()) {
-            let path = dir.join(path);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, bytes).unwrap();
+        for (name, model) in [("small", fixture::small()), ("full", full())] {
+            for (path, bytes) in emit(&model) {
+                let path = dir.join(name).join(path);
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(path, bytes).unwrap();
+            }
         }
     }
 

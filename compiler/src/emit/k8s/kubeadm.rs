@@ -9,8 +9,9 @@
 //!   the kubelet's `node-ip` and, on control planes, the API server's advertise address. A VM
 //!   on DHCP only gets neither (kubeadm then detects the default interface's address).
 //! - `taints` is always written, so kubeadm's implicit control-plane taint (applied only when
-//!   the field is absent, types.go `NodeRegistrationOptions.Taints`) never applies: the node
-//!   has exactly the taints its `node` declares.
+//!   the field is nil: kubernetes/kubernetes `cmd/kubeadm/app/apis/kubeadm/v1beta4/types.go`,
+//!   `NodeRegistrationOptions.Taints`) never applies: a node has exactly the taints its `node`
+//!   declares, so `taints = []` on a control plane makes it schedulable.
 //! - Node labels go to the kubelet's `node-labels` flag (v1beta4 `[{name, value}]` args).
 //!
 //! Secrets are never values. A file refers to a secret as `${secret:NAME}` ([`secret_ref`]),
@@ -23,15 +24,18 @@
 //!   `kubeadm-<cluster>-ca-cert-hash` (`sha256:<hex of the CA's SubjectPublicKeyInfo>`), in
 //!   every JoinConfiguration's `discovery.bootstrapToken`.
 //!
-//! InitConfiguration has no `bootstrapTokens`: kubeadm requires a literal token there (its
-//! type validates the token pattern, so a reference cannot stand in) and a literal would be a
-//! committed secret. After `kubeadm init`, the apply step creates the join token with
+//! InitConfiguration has no `bootstrapTokens`: a token there is a `BootstrapTokenString`
+//! that must match the token pattern when decoded (kubernetes/kubernetes
+//! `cmd/kubeadm/app/apis/bootstraptoken/v1/types.go`), so a reference cannot stand in, and a
+//! literal would be a committed secret. `discovery.bootstrapToken.token`, `certificateKey` and
+//! `caCertHashes` are plain strings, so references there decode (and validate) as they are. After `kubeadm init`, the apply step creates the join token with
 //! `kubeadm token create <bootstrap-token> --ttl 1h` and reads the CA hash from
 //! `/etc/kubernetes/pki/ca.crt` (or pre-creates the CA, reference/kubernetes.md §7).
 //! kubeadm's own default token from init is left to expire (24h).
 //!
-//! The container runtime is containerd on its default socket; cloud-init installs it with
-//! the systemd cgroup driver. Tests are at the bottom.
+//! The container runtime is containerd on its default socket; the node image must run it with
+//! the systemd cgroup driver (`SystemdCgroup = true`), matching the KubeletConfiguration.
+//! Tests are at the bottom.
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
