@@ -457,6 +457,42 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn clusters_are_emitted_apart() {
+        let mut model = fixture::small();
+        let mut edge = model.clusters["main"].clone();
+        edge.name = "edge".into();
+        model.clusters.insert("edge".into(), edge);
+        let mut node = model.nodes["worker-2"].clone();
+        node.cluster = at("edge".into());
+        model.nodes.insert("worker-2".into(), node);
+        let mut namespace = model.namespaces["web"].clone();
+        namespace.name = "apps".into();
+        namespace.cluster = at("edge".into());
+        model.namespaces.insert("apps".into(), namespace);
+        let files = emit(&model);
+        assert!(files.contains_key("kubernetes/edge/kubeadm/worker-2.yaml"));
+        assert!(!files.contains_key("kubernetes/main/kubeadm/worker-2.yaml"));
+        assert!(files.contains_key("kubernetes/edge/apps/namespace.yaml"));
+        let edge = text(&files, "kubernetes/edge/kustomization.yaml");
+        assert!(
+            edge.contains(" apps\n") && !edge.contains(" web\n"),
+            "{edge}"
+        );
+        let secrets = text(&files, "kubernetes/edge/secrets.required");
+        assert!(
+            secrets.contains("\nkubeadm-edge-bootstrap-token "),
+            "{secrets}"
+        );
+        let join = doc(
+            &model,
+            "kubernetes/edge/kubeadm/worker-2.yaml",
+            "JoinConfiguration",
+        );
+        let token = get(&join, &["discovery", "bootstrapToken", "token"]);
+        assert_eq!(token, &s("${secret:kubeadm-edge-bootstrap-token}"));
+    }
+
+    #[test]
     fn objects_are_labelled_managed_by_plat() {
         let model = full();
         for path in outputs(&model).keys().filter(|p| !p.contains("kubeadm/")) {
