@@ -304,7 +304,9 @@ fn build(
 fn docs(which: &str) -> ExitCode {
     match which {
         "platform" => {
-            let _ = std::io::stdout().lock().write_all(crate::docs::platform_md().as_bytes());
+            let _ = std::io::stdout()
+                .lock()
+                .write_all(crate::docs::platform_md().as_bytes());
             ExitCode::SUCCESS
         }
         other => {

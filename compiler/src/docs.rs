@@ -32,18 +32,31 @@ pub fn platform_md() -> String {
         .items
         .iter()
         .filter_map(|item| match &item.kind {
-            ItemKind::Kind { name, ty, single } => Some((name.name.to_string(), sources.snippet(ty.span).to_string(), *single)),
+            ItemKind::Kind { name, ty, single } => Some((
+                name.name.to_string(),
+                sources.snippet(ty.span).to_string(),
+                *single,
+            )),
             _ => None,
         })
         .collect();
     out.push_str("| kind | type | declared as |\n| --- | --- | --- |\n");
     for (kind, ty, single) in &kinds {
-        let form = if *single { format!("`{kind} {{ ... }}` (exactly one)") } else { format!("`{kind} NAME {{ ... }}`") };
-        out.push_str(&format!("| `{kind}` | [`{ty}`](#{}) | {form} |\n", ty.to_lowercase()));
+        let form = if *single {
+            format!("`{kind} {{ ... }}` (exactly one)")
+        } else {
+            format!("`{kind} NAME {{ ... }}`")
+        };
+        out.push_str(&format!(
+            "| `{kind}` | [`{ty}`](#{}) | {form} |\n",
+            ty.to_lowercase()
+        ));
     }
     out.push('\n');
     for item in &prelude.ast.items {
-        let ItemKind::Type { name, ty } = &item.kind else { continue };
+        let ItemKind::Type { name, ty } = &item.kind else {
+            continue;
+        };
         out.push_str(&format!("## {}\n\n", name.name));
         if let Some(kind) = kinds.iter().find(|(_, t, _)| *t == *name.name) {
             out.push_str(&format!("The type of the `{}` kind.\n\n", kind.0));
@@ -52,18 +65,18 @@ pub fn platform_md() -> String {
             out.push_str(doc);
             out.push_str("\n\n");
         }
-        let TypeKind::Record(fields) = &ty.kind else { continue };
+        let TypeKind::Record(fields) = &ty.kind else {
+            continue;
+        };
         out.push_str("| field | type | default | meaning |\n| --- | --- | --- | --- |\n");
         for field in fields {
-            let shown_type = compiled
-                .env
-                .type_exprs
-                .get(&field.ty.span)
-                .map_or_else(|| sources.snippet(field.ty.span).to_string(), |t| t.to_string());
-            let default = field
-                .default
-                .as_ref()
-                .map_or("required".to_string(), |d| format!("`{}`", sources.snippet(d.span).replace('\n', " ")));
+            let shown_type = compiled.env.type_exprs.get(&field.ty.span).map_or_else(
+                || sources.snippet(field.ty.span).to_string(),
+                |t| t.to_string(),
+            );
+            let default = field.default.as_ref().map_or("required".to_string(), |d| {
+                format!("`{}`", sources.snippet(d.span).replace('\n', " "))
+            });
             let doc = field.doc.clone().unwrap_or_default().replace('\n', " ");
             out.push_str(&format!(
                 "| `{}` | `{}` | {} | {} |\n",

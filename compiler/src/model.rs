@@ -551,6 +551,8 @@ pub struct Service {
     pub allow_from: At<Vec<String>>,
     /// Container args.
     pub args: At<Vec<String>>,
+    /// User and group id of the container.
+    pub run_as_user: At<u32>,
 }
 
 /// JSON-like data (chart values, raw manifests), fields in source order.

@@ -261,6 +261,7 @@ pub(crate) mod tests {
             })),
             allow_from: at(vec!["web".into(), "ingress".into()]),
             args: at(vec!["--listen".into(), ":8080".into()]),
+            run_as_user: at(65532),
         };
         model.services.insert("api".into(), api);
         let manifests = [

@@ -304,6 +304,7 @@ pub fn small() -> Model {
             })),
             allow_from: at(Vec::new()),
             args: at(Vec::new()),
+            run_as_user: at(65532),
         },
     );
     model

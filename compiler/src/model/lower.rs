@@ -717,6 +717,7 @@ impl Lower {
             ingress: at(ingress_field, ingress),
             allow_from: self.references(r, "allow_from")?,
             args: self.strings(r, "args")?,
+            run_as_user: self.int(r, "run_as_user")?,
         })
     }
 

@@ -161,6 +161,9 @@ fn deployment(service: &Service) -> Yaml {
             "securityContext",
             Yaml::map([
                 ("runAsNonRoot", Yaml::Bool(true)),
+                ("runAsUser", Yaml::Int(i64::from(*service.run_as_user))),
+                ("runAsGroup", Yaml::Int(i64::from(*service.run_as_user))),
+                ("fsGroup", Yaml::Int(i64::from(*service.run_as_user))),
                 ("seccompProfile", runtime_default()),
             ]),
         ),

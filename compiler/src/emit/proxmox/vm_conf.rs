@@ -96,7 +96,9 @@ fn device_keys(model: &Model, pools: &Pools, vm: &Vm) -> Vec<(String, String)> {
     for (slot, nic) in vm.nics.iter() {
         keys.push((slot.clone(), net(model, nic)));
         match slot.strip_prefix("net") {
-            Some(index) if *vm.cloud_init => keys.push((format!("ipconfig{index}"), ipconfig(model, nic))),
+            Some(index) if *vm.cloud_init => {
+                keys.push((format!("ipconfig{index}"), ipconfig(model, nic)))
+            }
             _ => {}
         }
     }
