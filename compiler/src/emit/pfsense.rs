@@ -9,17 +9,18 @@
 //!   2.7.2 loads it without an upgrade step and newer releases upgrade it on boot, whereas a
 //!   newer version would make 2.7.2 warn that the file comes from a newer release.
 //! - **Interfaces**: `wan` is the WAN NIC (DHCP or static; a static WAN with an upstream gateway
-//!   gets the gateway `WANGW` as default route). As in the factory default the WAN blocks bogon
-//!   and private sources — private ones only while no rule on the WAN and no forward names a
-//!   private source subnet, since pfSense's block would run first and such a rule could never
-//!   match (a lab WAN behind a home router is the usual case). Each VLAN is a VLAN interface `<trunk>.<tag>`.
+//!   gets the gateway `WANGW` as default route). Each VLAN is a VLAN interface `<trunk>.<tag>`.
 //!   The *management VLAN* — the lowest-id VLAN a Proxmox host has its address on — is `lan`,
 //!   so pfSense's anti-lockout rule keeps the web GUI and SSH reachable from it whatever the
 //!   rules say (`filter.inc` only adds it on `lan`). The other VLANs are `opt1..optN` in
 //!   VLAN-id order. Without hosts there is no `lan`. Interface descriptions are the VLAN names
 //!   in upper case (`NODES`); descriptions and alias names share one namespace and are made
-//!   valid and unique (`pfsense/plan.rs`). The trunk's parent NIC is not assigned: pfSense
+//!   valid and unique (`pfsense/names.rs`). The trunk's parent NIC is not assigned: pfSense
 //!   brings a VLAN's parent up by itself.
+//! - **WAN blocks**: as in the factory default the WAN blocks bogon and private sources —
+//!   private ones only while no rule on the WAN and no forward names a private source subnet,
+//!   since pfSense's block runs first and such a rule could never match (a lab WAN behind a
+//!   home router is the usual case).
 //! - **Where a rule goes**: pf filters on the way in, so a rule lives on every interface its
 //!   *source* arrives on: a VLAN's interface; a host's management VLAN; every VLAN a VM has a
 //!   NIC on; for a subnet, every VLAN it overlaps, plus the WAN unless those VLANs cover it
@@ -29,12 +30,15 @@
 //!   order". The first copy carries the rule's tracker, each further copy a tracker derived
 //!   from the rule name and interface key; a collision moves to the next free value.
 //! - **Endpoints**: a VLAN is `<network>optN</network>` (the interface subnet, kept current by
-//!   pfSense), a host or VM is its host alias, a subnet is an `<address>`, `any` is `<any>`.
-//!   Every host gets an alias `host_<name>`, every VM `vm_<name>` with its static addresses
-//!   (details: the NIC slots).
+//!   pfSense, so no per-VLAN aliases), a host or VM is its host alias, a subnet is an
+//!   `<address>`, `any` is `<any>`. Ports (`443`, `30000-32767`) go on the destination and only
+//!   for tcp, udp and tcp/udp, the protocols pfSense filters ports for. A rule is `inet6` when
+//!   an endpoint is an IPv6 subnet or host, `inet` otherwise. Every host gets an alias
+//!   `host_<name>`, every VM `vm_<name>` with its static addresses (details: the NIC slots).
 //! - **Default deny between VLANs**: pfSense ends every ruleset with its logged "Default deny
 //!   rule" and passes nothing that no rule passes, so no explicit block rules are appended:
-//!   they would add rules without changing what passes.
+//!   they would add rules without changing what passes. The factory's "Default allow LAN to
+//!   any" rules are not emitted: only the platform's rules pass traffic.
 //! - **Port forwards**: a `<nat><rule>` on the WAN address to the target (a VM's first static
 //!   address, or the host's) plus the associated filter rule on the WAN, linked by
 //!   `associated-rule-id` `nat_<tracker>`, matching the translated destination. Forward rules
@@ -51,9 +55,10 @@
 //!   servers (`dnsallowoverride`).
 //! - **Access**: the factory `admin` user (password `pfsense`, change it in the GUI) gets the
 //!   site's SSH keys, and SSH is enabled key-only when there are keys.
-//! - IPv4 only, as the model: the WAN gets no IPv6 configuration and there is no DHCPv6.
+//! - The VLANs are IPv4 (prelude): the WAN gets no IPv6 configuration and there is no DHCPv6.
 //!
-//! Tests: each submodule tests its section; `tests` below checks whole documents.
+//! Tests: each submodule tests its section; `pfsense/tests.rs` checks whole documents and
+//! dumps them for the upstream validator.
 
 mod filter;
 mod names;
@@ -99,7 +104,6 @@ fn config(model: &Model, fw: &Firewall) -> El {
         .with_all(system::gateways(&plan))
         .with(El::new("staticroutes"))
         .with(services::dhcpd(&plan))
-        .with(El::new("dhcpdv6"))
         .with(system::factory("snmpd"))
         .with(system::factory("diag"))
         .with(system::factory("syslog"))
