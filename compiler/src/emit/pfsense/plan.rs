@@ -169,7 +169,7 @@ impl<'m> Plan<'m> {
                 .model
                 .vms
                 .get(name)
-                .map(|vm| vm.nics.values().map(|n| n.vlan.as_str()).collect())
+                .map(|vm| vm.nics.values().filter_map(|n| n.vlan.as_deref()).collect())
                 .unwrap_or_default(),
             Endpoint::Cidr(cidr) => return self.cidr_ifaces(cidr),
         };

@@ -39,7 +39,7 @@ fn static_maps(plan: &Plan, vlan: &Vlan) -> Vec<El> {
             let Some(address) = *nic.address else {
                 continue;
             };
-            if *nic.vlan != vlan.name {
+            if nic.vlan.as_deref() != Some(vlan.name.as_str()) {
                 continue;
             }
             let el = El::new("staticmap")

@@ -65,7 +65,7 @@ pub(super) fn variant() -> Model {
         "net1".into(),
         Nic {
             span: Span::default(),
-            vlan: at("services".into()),
+            vlan: at(Some("services".into())),
             address: at(Some("10.30.0.11".parse().unwrap())),
             mac: at(ids::mac("cp-1", "net1")),
             bridge: at("vmbr0".into()),
