@@ -2,5 +2,6 @@
 //! [`model::Model`], the semantic checks, the emitters and the out/ writer. The `plat`
 //! binary (`main.rs`) is a thin shell over [`cli`].
 
+pub mod check;
 pub mod emit;
 pub mod model;
