@@ -20,7 +20,7 @@
 //! Unit tests sit beside each check; `tests` below checks [`CHECKS`] against [`run`].
 
 use std::collections::btree_map::Entry;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 use plat_lang::diagnostic::{self, Diagnostic, Severity};
@@ -49,8 +49,11 @@ pub mod shadowed_rule;
 pub mod unknown_bridge;
 pub mod unknown_storage;
 
-/// A check's identity and documentation, for `docs/errors.md`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A check: a function adding its findings to a list.
+pub type CheckFn = fn(&Model, &mut Vec<Diagnostic>);
+
+/// A check's identity, documentation (for `docs/errors.md`) and function.
+#[derive(Clone, Copy, Debug)]
 pub struct CheckInfo {
     /// The stable diagnostic code, `check::<name>`.
     pub code: &'static str,
@@ -59,6 +62,8 @@ pub struct CheckInfo {
     /// Markdown with the sections What it does / Why / Example / How to fix, as written in
     /// the check's doc comment (each line keeps the one leading space of `///`).
     pub doc: &'static str,
+    /// The check itself.
+    pub check: CheckFn,
 }
 
 impl CheckInfo {
@@ -72,30 +77,6 @@ impl CheckInfo {
         text
     }
 }
-
-/// Every check, in the order [`run`] runs them.
-const RUNNERS: &[(CheckInfo, fn(&Model, &mut Vec<Diagnostic>))] = &[
-    (missing_site::INFO, missing_site::check),
-    (duplicate_vlan_id::INFO, duplicate_vlan_id::check),
-    (cidr_overlap::INFO, cidr_overlap::check),
-    (invalid_dhcp_range::INFO, invalid_dhcp_range::check),
-    (address_outside_subnet::INFO, address_outside_subnet::check),
-    (reserved_address::INFO, reserved_address::check),
-    (address_in_dhcp_range::INFO, address_in_dhcp_range::check),
-    (duplicate_address::INFO, duplicate_address::check),
-    (duplicate_mac::INFO, duplicate_mac::check),
-    (duplicate_vmid::INFO, duplicate_vmid::check),
-    (host_capacity::INFO, host_capacity::check),
-    (unknown_storage::INFO, unknown_storage::check),
-    (unknown_bridge::INFO, unknown_bridge::check),
-    (node_without_static_address::INFO, node_without_static_address::check),
-    (node_unreachable::INFO, node_unreachable::check),
-    (duplicate_node_vm::INFO, duplicate_node_vm::check),
-    (control_plane_not_spread::INFO, control_plane_not_spread::check),
-    (cross_cluster_reference::INFO, cross_cluster_reference::check),
-    (duplicate_ingress_host::INFO, duplicate_ingress_host::check),
-    (shadowed_rule::INFO, shadowed_rule::check),
-];
 
 /// Every check's code, severity and documentation, in run order.
 pub const CHECKS: &[CheckInfo] = &[
@@ -124,14 +105,15 @@ pub const CHECKS: &[CheckInfo] = &[
 /// Runs every check over `model` and returns all findings, sorted by position then code.
 pub fn run(model: &Model) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    for (_, check) in RUNNERS {
-        check(model, &mut out);
+    for info in CHECKS {
+        (info.check)(model, &mut out);
     }
     diagnostic::sort(&mut out);
     out
 }
 
-/// Declares a check's `INFO` constant; its doc comment becomes [`CheckInfo::doc`].
+/// Declares a check's `INFO` constant (for the module's `check` function); its doc comment
+/// becomes [`CheckInfo::doc`].
 macro_rules! declare_check {
     ($(#[doc = $doc:literal])* code = $code:literal, severity = $severity:ident $(,)?) => {
         $(#[doc = $doc])*
@@ -139,6 +121,7 @@ macro_rules! declare_check {
             code: $code,
             severity: plat_lang::diagnostic::Severity::$severity,
             doc: concat!($($doc, "\n"),*),
+            check,
         };
     };
 }
@@ -195,7 +178,8 @@ pub(crate) struct StaticAddress<'m> {
 }
 
 /// Every static address of the platform in declaration order: VLAN gateways, host
-/// management addresses, VM NIC addresses and cluster endpoints (on their nodes' VLAN).
+/// management addresses, VM NIC addresses and cluster endpoints (on their nodes' VLAN). A NIC
+/// of a firewall's VM that has its VLAN's gateway address is that gateway, not listed twice.
 pub(crate) fn static_addresses(model: &Model) -> Vec<StaticAddress<'_>> {
     let mut addresses = Vec::new();
     for vlan in model.vlans.values() {
@@ -220,9 +204,18 @@ pub(crate) fn static_addresses(model: &Model) -> Vec<StaticAddress<'_>> {
             declared: host.span,
         });
     }
+    let firewall_vms: BTreeSet<&str> = model
+        .firewalls
+        .values()
+        .filter_map(|firewall| firewall.vm.as_deref())
+        .collect();
     for vm in model.vms.values() {
         for (slot, nic) in vm.nics.iter() {
             if let Some(ip) = *nic.address {
+                if firewall_vms.contains(vm.name.as_str()) && is_gateway(model, &nic.vlan, ip) {
+                    // A firewall VM holding its VLAN's gateway address *is* the gateway.
+                    continue;
+                }
                 addresses.push(StaticAddress {
                     ip,
                     span: nic.address.span,
@@ -245,13 +238,23 @@ pub(crate) fn static_addresses(model: &Model) -> Vec<StaticAddress<'_>> {
             vlan: vlan.map(|v| v.vlan),
             vlan_span: vlan.map_or(cluster.span, |v| v.span),
             vlan_via: vlan.map_or(String::new(), |v| {
-                format!("node {} of cluster {} is on vlan {}", v.node, cluster.name, v.vlan)
+                format!(
+                    "node {} of cluster {} is on vlan {}",
+                    v.node, cluster.name, v.vlan
+                )
             }),
             declared: cluster.span,
         });
     }
     addresses.sort_by_key(|address| source_order(address.declared));
     addresses
+}
+
+fn is_gateway(model: &Model, vlan: &str, ip: IpAddr) -> bool {
+    model
+        .vlans
+        .get(vlan)
+        .is_some_and(|vlan| *vlan.gateway == ip)
 }
 
 /// The VLAN a cluster lives on: the one its lead node's VM reaches the endpoint through.
@@ -367,17 +370,18 @@ mod tests {
     }
 
     #[test]
-    fn checks_list_every_runner_once_with_documentation() {
-        assert_eq!(CHECKS.len(), RUNNERS.len());
+    fn checks_have_distinct_codes_and_documentation() {
         let mut codes = Vec::new();
-        for (info, (runner_info, _)) in CHECKS.iter().zip(RUNNERS) {
-            assert_eq!(info, runner_info);
+        for info in CHECKS {
             assert!(info.code.starts_with("check::"), "{}", info.code);
             let name = &info.code["check::".len()..];
             assert!(name.chars().all(|c| c.is_ascii_lowercase() || c == '-'));
             let doc = info.doc_markdown();
             for section in ["What it does", "Why", "Example", "How to fix"] {
-                assert!(doc.contains(&format!("## {section}\n")), "{name}: {section}");
+                assert!(
+                    doc.contains(&format!("## {section}\n")),
+                    "{name}: {section}"
+                );
             }
             codes.push(info.code);
         }
@@ -406,6 +410,146 @@ mod tests {
         let vlans = cluster_vlans(&model);
         assert_eq!(vlans["main"].vlan, "nodes");
         assert_eq!(vlans["main"].node, "cp-1");
+    }
+
+    /// The conformance examples `errors/*.plat` as models, each value at the span of its
+    /// line: they must report their `# expect: CODE at LINE`.
+    mod examples {
+        use super::*;
+        use crate::check::testing::{cidr, ip};
+        use crate::model::{Cluster, Host, Vlan, Vm};
+        use plat_lang::span::FileId;
+
+        fn line(n: usize) -> Span {
+            Span::new(FileId(1), 100 * n, 100 * n + 10)
+        }
+
+        fn on<T>(value: T, n: usize) -> At<T> {
+            At::new(value, line(n))
+        }
+
+        fn defaulted<T>(value: T) -> At<T> {
+            At {
+                from_default: true,
+                ..At::new(value, Span::new(FileId(0), 1, 2))
+            }
+        }
+
+        /// `vlan nodes` on line 2 and `host pve1` on lines 4 to 9.
+        fn base(host_memory_gib: i64) -> Model {
+            let small = fixture::small();
+            let vlan = Vlan {
+                span: line(2),
+                id: on(20, 2),
+                subnet: on(cidr("10.20.0.0/24"), 2),
+                gateway: defaulted(ip("10.20.0.1")),
+                dhcp: defaulted(None),
+                description: defaulted(String::new()),
+                ..small.vlans["nodes"].clone()
+            };
+            let host = Host {
+                span: line(4),
+                cpu: on(8, 5),
+                memory: on(host_memory_gib << 30, 6),
+                vlan: on("nodes".into(), 7),
+                address: on(ip("10.20.0.2"), 8),
+                storage: defaulted(Default::default()),
+                cpu_overcommit: defaulted(4),
+                memory_reserved: defaulted(2 << 30),
+                ..small.hosts["pve1"].clone()
+            };
+            let mut model = Model::default();
+            model.vlans.insert("nodes".into(), vlan);
+            model.hosts.insert("pve1".into(), host);
+            model
+        }
+
+        /// `vm NAME { host = host.pve1, vmid = VMID, memory = 2GiB, nics = ... }` at `first`.
+        fn vm(model: &mut Model, name: &str, vmid: u32, address: &str, first: usize) {
+            let small = fixture::small();
+            let mut vm = Vm {
+                name: name.into(),
+                span: line(first),
+                host: on("pve1".into(), first + 1),
+                vmid: on(vmid, first + 1),
+                memory: on(2 << 30, first + 1),
+                disks: defaulted(Default::default()),
+                ..small.vms["cp-1"].clone()
+            };
+            let nic = &mut vm.nics.value["net0"];
+            nic.vlan = on("nodes".into(), first + 2);
+            nic.address = on(Some(ip(address)), first + 2);
+            nic.mac = defaulted(crate::model::ids::mac(name, "net0"));
+            model.vms.insert(name.into(), vm);
+        }
+
+        fn expect(model: &Model, code: &str, at_line: usize) {
+            let found = run(model);
+            assert!(
+                found
+                    .iter()
+                    .any(|d| d.code == code && d.span == line(at_line)),
+                "{code} at {at_line} in {found:#?}"
+            );
+            assert!(found
+                .iter()
+                .all(|d| d.code == code || d.code == "check::missing-site"));
+        }
+
+        #[test]
+        fn address_outside_subnet() {
+            let mut model = base(32);
+            vm(&mut model, "a", 101, "10.30.0.11", 11);
+            expect(&model, "check::address-outside-subnet", 13);
+        }
+
+        #[test]
+        fn duplicate_address() {
+            let mut model = base(32);
+            vm(&mut model, "a", 101, "10.20.0.11", 11);
+            vm(&mut model, "b", 102, "10.20.0.11", 15);
+            expect(&model, "check::duplicate-address", 17);
+        }
+
+        #[test]
+        fn duplicate_vmid() {
+            let mut model = base(32);
+            vm(&mut model, "a", 101, "10.20.0.11", 11);
+            vm(&mut model, "b", 101, "10.20.0.12", 15);
+            expect(&model, "check::duplicate-vmid", 16);
+        }
+
+        #[test]
+        fn host_capacity() {
+            let mut model = base(16);
+            for i in 1..=3 {
+                vm(
+                    &mut model,
+                    &format!("big-{i}"),
+                    100 + i,
+                    &format!("10.20.0.{}", 10 + i),
+                    12,
+                );
+                model.vms[&format!("big-{i}")].memory = on(8 << 30, 13);
+            }
+            expect(&model, "check::host-capacity", 6);
+        }
+
+        #[test]
+        fn cidr_overlap() {
+            let mut model = base(32);
+            model.hosts.clear();
+            let cluster = Cluster {
+                span: line(4),
+                version: on("1.31.4".into(), 5),
+                endpoint: on(ip("10.20.0.5"), 6),
+                pod_cidr: on(cidr("10.244.0.0/16"), 7),
+                service_cidr: on(cidr("10.20.0.0/16"), 8),
+                ..fixture::small().clusters["main"].clone()
+            };
+            model.clusters.insert("main".into(), cluster);
+            expect(&model, "check::cidr-overlap", 8);
+        }
     }
 
     #[test]

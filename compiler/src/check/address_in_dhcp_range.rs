@@ -56,7 +56,10 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
                 ),
             )
             .with_label("in the dhcp range")
-            .with_secondary(vlan.dhcp.span, format!("dhcp range of vlan {} declared here", vlan.name))
+            .with_secondary(
+                vlan.dhcp.span,
+                format!("dhcp range of vlan {} declared here", vlan.name),
+            )
             .with_help(format!(
                 "use a static address outside {}-{}, or shrink the dhcp range of vlan {}",
                 range.from, range.to, vlan.name

@@ -63,7 +63,9 @@ fn check_cluster(cluster: &Cluster, subnets: &VlanSubnets, out: &mut Vec<Diagnos
             )
             .with_label("overlaps the pod network")
             .with_secondary(cluster.pod_cidr.span, "pod network declared here")
-            .with_help("choose disjoint pod and service networks, e.g. 10.244.0.0/16 and 10.96.0.0/12"),
+            .with_help(
+                "choose disjoint pod and service networks, e.g. 10.244.0.0/16 and 10.96.0.0/12",
+            ),
         );
     }
     for (field, network) in networks {
@@ -176,7 +178,10 @@ fn overlap(first: &Subnet, second: &Subnet) -> Diagnostic {
         ),
     )
     .with_label(format!("overlaps vlan {}", first.name))
-    .with_secondary(first.span, format!("vlan {} subnet declared here", first.name))
+    .with_secondary(
+        first.span,
+        format!("vlan {} subnet declared here", first.name),
+    )
     .with_help("give every vlan a subnet of its own")
 }
 
@@ -204,7 +209,11 @@ mod tests {
         assert_eq!(d.severity, Severity::Error);
         assert_eq!(d.span, span(2));
         assert_eq!(d.secondary[0].span, span(1));
-        assert!(d.message.contains("service_cidr 10.20.0.0/16"), "{}", d.message);
+        assert!(
+            d.message.contains("service_cidr 10.20.0.0/16"),
+            "{}",
+            d.message
+        );
     }
 
     #[test]

@@ -45,7 +45,10 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
         }
         if let Some(vm) = model.vms.get(node.vm.as_str()) {
             if model.hosts.contains_key(vm.host.as_str()) {
-                control_planes.entry(node.cluster.as_str()).or_default().push(vm);
+                control_planes
+                    .entry(node.cluster.as_str())
+                    .or_default()
+                    .push(vm);
             }
         }
     }
@@ -85,8 +88,14 @@ fn check_cluster(model: &Model, cluster: &str, vms: &[&Vm], out: &mut Vec<Diagno
                 model.hosts.len()
             ),
         )
-        .with_label(format!("vm {} shares host {} with vm {}", repeat.name, *repeat.host, first.name))
-        .with_secondary(first.host.span, format!("vm {} is on host {} too", first.name, *first.host))
+        .with_label(format!(
+            "vm {} shares host {} with vm {}",
+            repeat.name, *repeat.host, first.name
+        ))
+        .with_secondary(
+            first.host.span,
+            format!("vm {} is on host {} too", first.name, *first.host),
+        )
         .with_help(format!(
             "place vm {} on another host ({}), so that losing one host keeps the control plane up",
             repeat.name,
@@ -130,7 +139,10 @@ mod tests {
         assert_eq!(d.severity, Severity::Warning);
         assert_eq!(d.span, span(2));
         assert_eq!(d.secondary[0].span, span(1));
-        assert_eq!(d.message, "the 3 control-plane nodes of cluster main run on 1 of 2 hosts");
+        assert_eq!(
+            d.message,
+            "the 3 control-plane nodes of cluster main run on 1 of 2 hosts"
+        );
         assert!(d.help.as_deref().unwrap().contains("(pve2)"));
     }
 

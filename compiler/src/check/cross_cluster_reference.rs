@@ -42,7 +42,10 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
 }
 
 fn cluster_of<'m>(model: &'m Model, namespace: &str) -> Option<&'m str> {
-    model.namespaces.get(namespace).map(|ns| ns.cluster.as_str())
+    model
+        .namespaces
+        .get(namespace)
+        .map(|ns| ns.cluster.as_str())
 }
 
 fn check_service(model: &Model, service: &Service, out: &mut Vec<Diagnostic>) {

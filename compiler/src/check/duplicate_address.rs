@@ -102,6 +102,20 @@ mod tests {
     }
 
     #[test]
+    fn a_firewall_vm_holding_the_gateway_is_the_gateway() {
+        let mut model = fixture::small();
+        model.firewalls["fw1"].vm = at(Some("worker-2".into()), 1);
+        model.vms["worker-2"].nics.value["net0"].address = at(Some(ip("10.20.0.1")), 2);
+        assert!(run_check(check, &model).is_empty());
+        model.firewalls["fw1"].vm = at(None, 1);
+        let found = run_check(check, &model);
+        assert_eq!(found.len(), 1);
+        assert!(found[0]
+            .message
+            .contains("already the address of the gateway of vlan nodes"));
+    }
+
+    #[test]
     fn an_endpoint_equal_to_a_node_address_is_reported() {
         let mut model = fixture::small();
         model.clusters["main"].span = span(5);

@@ -32,25 +32,34 @@ declare_check! {
 pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
     let exposed = model.services.values().filter_map(|service| {
         let ingress = service.ingress.as_ref()?;
-        Some(((ingress.host.to_ascii_lowercase(), ingress.path.clone()), (service, ingress)))
+        Some((
+            (ingress.host.to_ascii_lowercase(), ingress.path.clone()),
+            (service, ingress),
+        ))
     });
-    for_each_repeat(exposed, |first: &(&Service, &Ingress), repeat: &(&Service, &Ingress)| {
-        let (first, _) = *first;
-        let (service, ingress) = *repeat;
-        out.push(
-            Diagnostic::error(
-                INFO.code,
-                service.ingress.span,
-                format!(
-                    "service {} is exposed at {}{}, which service {} already uses",
-                    service.name, ingress.host, ingress.path, first.name
-                ),
-            )
-            .with_label("duplicate ingress host")
-            .with_secondary(first.ingress.span, format!("first used here by service {}", first.name))
-            .with_help("give each service its own ingress host, or a distinct `path`"),
-        );
-    });
+    for_each_repeat(
+        exposed,
+        |first: &(&Service, &Ingress), repeat: &(&Service, &Ingress)| {
+            let (first, _) = *first;
+            let (service, ingress) = *repeat;
+            out.push(
+                Diagnostic::error(
+                    INFO.code,
+                    service.ingress.span,
+                    format!(
+                        "service {} is exposed at {}{}, which service {} already uses",
+                        service.name, ingress.host, ingress.path, first.name
+                    ),
+                )
+                .with_label("duplicate ingress host")
+                .with_secondary(
+                    first.ingress.span,
+                    format!("first used here by service {}", first.name),
+                )
+                .with_help("give each service its own ingress host, or a distinct `path`"),
+            );
+        },
+    );
 }
 
 #[cfg(test)]

@@ -52,10 +52,15 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
         }
     }
     uses.sort_by_key(|(order, _, _)| *order);
-    let keyed = uses.into_iter().map(|(_, mac, mac_use)| (mac, (mac, mac_use)));
+    let keyed = uses
+        .into_iter()
+        .map(|(_, mac, mac_use)| (mac, (mac, mac_use)));
     for_each_repeat(keyed, |(mac, first), (_, repeat)| {
         let help = if repeat.derived && first.derived {
-            format!("the derived macs collide: set an explicit `mac` on {}", repeat.owner)
+            format!(
+                "the derived macs collide: set an explicit `mac` on {}",
+                repeat.owner
+            )
         } else {
             "give each nic its own mac, or remove `mac` to derive one".to_string()
         };
@@ -103,7 +108,9 @@ mod tests {
         assert_eq!(d.span, span(2));
         assert_eq!(d.secondary[0].span, span(1));
         assert!(d.message.starts_with("mac bc:24:11:"), "{}", d.message);
-        assert!(d.message.ends_with("of vm worker-1 (net0) is already the mac of vm cp-1 (net0)"));
+        assert!(d
+            .message
+            .ends_with("of vm worker-1 (net0) is already the mac of vm cp-1 (net0)"));
     }
 
     #[test]
@@ -119,6 +126,10 @@ mod tests {
         let found = run_check(check, &model);
         assert_eq!(found[0].span, span(2));
         assert_eq!(found[0].secondary[0].span, span(1));
-        assert!(found[0].help.as_deref().unwrap().contains("derived macs collide"));
+        assert!(found[0]
+            .help
+            .as_deref()
+            .unwrap()
+            .contains("derived macs collide"));
     }
 }

@@ -46,7 +46,10 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
                 ),
             )
             .with_label("vm already used by a node")
-            .with_secondary(first.vm.span, format!("first used here by node {}", first.name))
+            .with_secondary(
+                first.vm.span,
+                format!("first used here by node {}", first.name),
+            )
             .with_help("give each node its own vm"),
         );
     });

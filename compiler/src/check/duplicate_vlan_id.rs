@@ -40,7 +40,10 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
                 ),
             )
             .with_label("duplicate vlan id")
-            .with_secondary(first.id.span, format!("first used here by vlan {}", first.name))
+            .with_secondary(
+                first.id.span,
+                format!("first used here by vlan {}", first.name),
+            )
             .with_help("give each vlan its own id between 1 and 4094"),
         );
     });

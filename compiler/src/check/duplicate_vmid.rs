@@ -40,7 +40,10 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
                 ),
             )
             .with_label("duplicate vmid")
-            .with_secondary(first.vmid.span, format!("first used here by vm {}", first.name))
+            .with_secondary(
+                first.vmid.span,
+                format!("first used here by vm {}", first.name),
+            )
             .with_help("give each vm its own vmid, for example `vmid = 200 + index`"),
         );
     });
@@ -70,6 +73,9 @@ mod tests {
         assert_eq!(d.severity, Severity::Error);
         assert_eq!(d.span, span(2));
         assert_eq!(d.secondary[0].span, span(1));
-        assert_eq!(d.message, "vm worker-2 has vmid 201, which vm cp-1 already has");
+        assert_eq!(
+            d.message,
+            "vm worker-2 has vmid 201, which vm cp-1 already has"
+        );
     }
 }

@@ -79,10 +79,12 @@ fn check_memory(host: &Host, vms: &[&Vm], out: &mut Vec<Diagnostic>) {
     .with_label(format!("{} short", format_size(needed - *host.memory)));
     let largest = largest(vms.iter().map(|vm| (*vm.memory, vm.memory.span, &vm.name)));
     for (memory, span, name) in largest {
-        diagnostic = diagnostic.with_secondary(span, format!("vm {name} uses {}", format_size(memory)));
+        diagnostic =
+            diagnostic.with_secondary(span, format!("vm {name} uses {}", format_size(memory)));
     }
     if !host.memory_reserved.from_default {
-        diagnostic = diagnostic.with_secondary(host.memory_reserved.span, "memory kept for the host");
+        diagnostic =
+            diagnostic.with_secondary(host.memory_reserved.span, "memory kept for the host");
     }
     out.push(diagnostic.with_help(format!(
         "move a vm to another host, lower the vms' memory, or raise the memory of host {}",
@@ -114,7 +116,8 @@ fn check_cpu(host: &Host, vms: &[&Vm], out: &mut Vec<Diagnostic>) {
         diagnostic = diagnostic.with_secondary(span, format!("vm {name} has {count} vcpus"));
     }
     if !host.cpu_overcommit.from_default {
-        diagnostic = diagnostic.with_secondary(host.cpu_overcommit.span, "overcommit declared here");
+        diagnostic =
+            diagnostic.with_secondary(host.cpu_overcommit.span, "overcommit declared here");
     }
     out.push(diagnostic.with_help(format!(
         "move a vm to another host, give vms fewer cores, or raise `cpu_overcommit` of host {}",
@@ -126,7 +129,10 @@ fn check_storage(host: &Host, vms: &[&Vm], out: &mut Vec<Diagnostic>) {
     let mut disks_by_pool: BTreeMap<&str, Vec<(&Vm, &str, &Disk)>> = BTreeMap::new();
     for vm in vms {
         for (slot, disk) in vm.disks.iter() {
-            disks_by_pool.entry(disk.storage.as_str()).or_default().push((vm, slot, disk));
+            disks_by_pool
+                .entry(disk.storage.as_str())
+                .or_default()
+                .push((vm, slot, disk));
         }
     }
     for (pool, disks) in disks_by_pool {
@@ -136,7 +142,13 @@ fn check_storage(host: &Host, vms: &[&Vm], out: &mut Vec<Diagnostic>) {
     }
 }
 
-fn check_pool(host: &Host, pool: &str, storage: &Storage, disks: &[(&Vm, &str, &Disk)], out: &mut Vec<Diagnostic>) {
+fn check_pool(
+    host: &Host,
+    pool: &str,
+    storage: &Storage,
+    disks: &[(&Vm, &str, &Disk)],
+    out: &mut Vec<Diagnostic>,
+) {
     let used: Bytes = disks.iter().map(|(_, _, disk)| *disk.size).sum();
     if used <= storage.size {
         return;
@@ -152,10 +164,16 @@ fn check_pool(host: &Host, pool: &str, storage: &Storage, disks: &[(&Vm, &str, &
         ),
     )
     .with_label(format!("{} short", format_size(used - storage.size)));
-    let owners: Vec<String> = disks.iter().map(|(vm, slot, _)| format!("vm {} {slot}", vm.name)).collect();
-    let largest = largest(disks.iter().zip(&owners).map(|((_, _, disk), owner)| {
-        (*disk.size, span_of(&disk.size, disk.span), owner)
-    }));
+    let owners: Vec<String> = disks
+        .iter()
+        .map(|(vm, slot, _)| format!("vm {} {slot}", vm.name))
+        .collect();
+    let largest = largest(
+        disks
+            .iter()
+            .zip(&owners)
+            .map(|((_, _, disk), owner)| (*disk.size, span_of(&disk.size, disk.span), owner)),
+    );
     for (size, span, owner) in largest {
         diagnostic = diagnostic.with_secondary(span, format!("{owner} uses {}", format_size(size)));
     }
@@ -166,9 +184,11 @@ fn check_pool(host: &Host, pool: &str, storage: &Storage, disks: &[(&Vm, &str, &
 }
 
 /// The `SHOWN` largest of `(amount, span, name)`, largest first, ties in given order.
-fn largest<'a, N: Ord + Copy>(items: impl Iterator<Item = (N, Span, &'a String)>) -> Vec<(N, Span, &'a String)> {
+fn largest<'a, N: Ord + Copy>(
+    items: impl Iterator<Item = (N, Span, &'a String)>,
+) -> Vec<(N, Span, &'a String)> {
     let mut items: Vec<_> = items.collect();
-    items.sort_by(|a, b| b.0.cmp(&a.0));
+    items.sort_by_key(|item| std::cmp::Reverse(item.0));
     items.truncate(SHOWN);
     items
 }
@@ -239,7 +259,9 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].span, span(1));
         assert!(found[0].message.starts_with("host pve1 runs 14 vcpus"));
-        assert!(found[0].message.ends_with("allows 12: 3 threads with cpu_overcommit 4"));
+        assert!(found[0]
+            .message
+            .ends_with("allows 12: 3 threads with cpu_overcommit 4"));
         model.hosts["pve1"].cpu_overcommit = at(5, 2);
         assert!(run_check(check, &model).is_empty());
     }
@@ -256,7 +278,10 @@ mod tests {
         assert_eq!(found.len(), 1);
         let d = &found[0];
         assert_eq!(d.span, span(1));
-        assert_eq!(d.message, "storage local-lvm of host pve1 holds 300GiB but its disks need 320GiB");
+        assert_eq!(
+            d.message,
+            "storage local-lvm of host pve1 holds 300GiB but its disks need 320GiB"
+        );
         assert_eq!(d.secondary[1].span, span(2));
         assert_eq!(d.secondary[1].message, "vm worker-2 scsi0 uses 100GiB");
     }

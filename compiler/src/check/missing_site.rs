@@ -35,9 +35,21 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
         return;
     }
     let machines = [
-        model.hosts.values().next().map(|host| (host.span, format!("host {}", host.name))),
-        model.vms.values().next().map(|vm| (vm.span, format!("vm {}", vm.name))),
-        model.firewalls.values().next().map(|fw| (fw.span, format!("firewall {}", fw.name))),
+        model
+            .hosts
+            .values()
+            .next()
+            .map(|host| (host.span, format!("host {}", host.name))),
+        model
+            .vms
+            .values()
+            .next()
+            .map(|vm| (vm.span, format!("vm {}", vm.name))),
+        model
+            .firewalls
+            .values()
+            .next()
+            .map(|fw| (fw.span, format!("firewall {}", fw.name))),
     ];
     let first = machines
         .into_iter()
@@ -84,8 +96,10 @@ mod tests {
 
     #[test]
     fn vlans_alone_need_no_site() {
-        let mut model = Model::default();
-        model.vlans = fixture::small().vlans;
+        let model = Model {
+            vlans: fixture::small().vlans,
+            ..Model::default()
+        };
         assert!(run_check(check, &model).is_empty());
     }
 }

@@ -52,10 +52,16 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
                     node.name, cluster_vlan.vlan, *node.cluster
                 ),
             )
-            .with_label(format!("vm {} is not on vlan {}", vm.name, cluster_vlan.vlan))
+            .with_label(format!(
+                "vm {} is not on vlan {}",
+                vm.name, cluster_vlan.vlan
+            ))
             .with_secondary(
                 cluster_vlan.span,
-                format!("node {} puts cluster {} on vlan {} here", cluster_vlan.node, *node.cluster, cluster_vlan.vlan),
+                format!(
+                    "node {} puts cluster {} on vlan {} here",
+                    cluster_vlan.node, *node.cluster, cluster_vlan.vlan
+                ),
             )
             .with_help(format!(
                 "add a nic on vlan {} to vm {}, e.g. `{{ vlan = vlan.{}, address = ... }}`",
@@ -92,7 +98,10 @@ mod tests {
         assert_eq!(d.severity, Severity::Error);
         assert_eq!(d.span, span(2));
         assert_eq!(d.secondary[0].span, span(1));
-        assert_eq!(d.message, "node worker-1 has no nic on vlan nodes, the vlan of cluster main");
+        assert_eq!(
+            d.message,
+            "node worker-1 has no nic on vlan nodes, the vlan of cluster main"
+        );
     }
 
     #[test]

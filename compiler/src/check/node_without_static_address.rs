@@ -89,7 +89,10 @@ mod tests {
         assert_eq!(d.severity, Severity::Error);
         assert_eq!(d.span, span(2));
         assert_eq!(d.secondary[0].span, span(1));
-        assert_eq!(d.message, "vm worker-2 of node worker-2 has no static address");
+        assert_eq!(
+            d.message,
+            "vm worker-2 of node worker-2 has no static address"
+        );
     }
 
     #[test]

@@ -53,7 +53,10 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
                 ),
             )
             .with_label(format!("{what} address"))
-            .with_secondary(address.vlan_span, format!("{} ({subnet})", address.vlan_via))
+            .with_secondary(
+                address.vlan_span,
+                format!("{} ({subnet})", address.vlan_via),
+            )
             .with_help(format!(
                 "use a host address of {subnet}, e.g. `vlan.{}.subnet.host(10)`",
                 vlan.name
@@ -121,8 +124,14 @@ mod tests {
     #[test]
     fn point_to_point_and_ipv6_rules() {
         assert_eq!(reserved(&cidr("10.0.0.0/31"), ip("10.0.0.0")), None);
-        assert_eq!(reserved(&cidr("10.0.0.0/30"), ip("10.0.0.3")), Some("broadcast"));
+        assert_eq!(
+            reserved(&cidr("10.0.0.0/30"), ip("10.0.0.3")),
+            Some("broadcast")
+        );
         assert_eq!(reserved(&cidr("fd00::/64"), ip("fd00::")), Some("network"));
-        assert_eq!(reserved(&cidr("fd00::/64"), ip("fd00::ffff:ffff:ffff:ffff")), None);
+        assert_eq!(
+            reserved(&cidr("fd00::/64"), ip("fd00::ffff:ffff:ffff:ffff")),
+            None
+        );
     }
 }

@@ -65,7 +65,10 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
 
 fn shadowed(rule: &Rule, cover: &Rule) -> Diagnostic {
     let help = if *rule.action == *cover.action {
-        format!("remove rule {}: rule {} already does the same", rule.name, cover.name)
+        format!(
+            "remove rule {}: rule {} already does the same",
+            rule.name, cover.name
+        )
     } else {
         format!(
             "move rule {} before rule {}, or narrow rule {}",
@@ -81,7 +84,10 @@ fn shadowed(rule: &Rule, cover: &Rule) -> Diagnostic {
         ),
     )
     .with_label(format!("shadowed by rule {}", cover.name))
-    .with_secondary(cover.span, format!("rule {} comes first and covers it", cover.name))
+    .with_secondary(
+        cover.span,
+        format!("rule {} comes first and covers it", cover.name),
+    )
     .with_help(help)
 }
 
@@ -294,7 +300,14 @@ struct Earlier {
 }
 
 impl Earlier {
-    fn insert(&mut self, from: Vec<Block>, to: Vec<Block>, proto: Proto, ports: (u16, u16), rule: usize) {
+    fn insert(
+        &mut self,
+        from: Vec<Block>,
+        to: Vec<Block>,
+        proto: Proto,
+        ports: (u16, u16),
+        rule: usize,
+    ) {
         if from.is_empty() || to.is_empty() {
             return;
         }
@@ -324,7 +337,13 @@ impl Earlier {
     }
 
     /// The earliest-found rule covering traffic from `from` to `to` with `proto` and `ports`.
-    fn find_cover(&self, from: &[Block], to: &[Block], proto: Proto, ports: (u16, u16)) -> Option<usize> {
+    fn find_cover(
+        &self,
+        from: &[Block],
+        to: &[Block],
+        proto: Proto,
+        ports: (u16, u16),
+    ) -> Option<usize> {
         let (&from_first, &to_first) = (from.first()?, to.first()?);
         let mut best: Option<usize> = None;
         for from_up in from_first.ancestors() {
@@ -356,7 +375,13 @@ mod tests {
     use crate::model::{fixture, ids, Action};
     use plat_lang::diagnostic::Severity;
 
-    fn rule(name: &str, from: Endpoint, to: Endpoint, proto: Proto, ports: Option<(u16, u16)>) -> Rule {
+    fn rule(
+        name: &str,
+        from: Endpoint,
+        to: Endpoint,
+        proto: Proto,
+        ports: Option<(u16, u16)>,
+    ) -> Rule {
         Rule {
             name: name.into(),
             span: span(0),
@@ -395,7 +420,13 @@ mod tests {
     fn a_narrow_block_after_a_wide_pass_is_reported() {
         let found = with_rules(vec![
             rule("nodes-out", vlan("nodes"), Endpoint::Any, Proto::Any, None),
-            rule("no-ssh", Endpoint::Vm("cp-1".into()), vlan("mgmt"), Proto::Tcp, Some((22, 22))),
+            rule(
+                "no-ssh",
+                Endpoint::Vm("cp-1".into()),
+                vlan("mgmt"),
+                Proto::Tcp,
+                Some((22, 22)),
+            ),
         ]);
         assert_eq!(found.len(), 1);
         let d = &found[0];
@@ -412,7 +443,13 @@ mod tests {
     #[test]
     fn a_narrow_rule_first_is_fine() {
         let found = with_rules(vec![
-            rule("no-ssh", Endpoint::Vm("cp-1".into()), vlan("mgmt"), Proto::Tcp, Some((22, 22))),
+            rule(
+                "no-ssh",
+                Endpoint::Vm("cp-1".into()),
+                vlan("mgmt"),
+                Proto::Tcp,
+                Some((22, 22)),
+            ),
             rule("nodes-out", vlan("nodes"), Endpoint::Any, Proto::Any, None),
         ]);
         assert!(found.is_empty());
@@ -420,7 +457,8 @@ mod tests {
 
     #[test]
     fn ports_and_protocols_must_be_covered() {
-        let web = |name: &str, proto, ports| rule(name, Endpoint::Any, vlan("services"), proto, ports);
+        let web =
+            |name: &str, proto, ports| rule(name, Endpoint::Any, vlan("services"), proto, ports);
         let found = with_rules(vec![
             web("web", Proto::Tcp, Some((80, 443))),
             web("https", Proto::Tcp, Some((443, 443))),
@@ -432,16 +470,31 @@ mod tests {
             web("any-port", Proto::Tcp, None),
             web("ping", Proto::Icmp, None),
         ]);
-        let shadowed: Vec<&str> = found.iter().map(|d| d.message.split(' ').nth(1).unwrap()).collect();
+        let shadowed: Vec<&str> = found
+            .iter()
+            .map(|d| d.message.split(' ').nth(1).unwrap())
+            .collect();
         assert_eq!(shadowed, vec!["https", "dns-udp", "dns-tcp-udp"]);
     }
 
     #[test]
     fn any_is_covered_only_by_any() {
         let found = with_rules(vec![
-            rule("v4", Endpoint::Cidr(cidr("0.0.0.0/0")), Endpoint::Any, Proto::Any, None),
+            rule(
+                "v4",
+                Endpoint::Cidr(cidr("0.0.0.0/0")),
+                Endpoint::Any,
+                Proto::Any,
+                None,
+            ),
             rule("all", Endpoint::Any, Endpoint::Any, Proto::Any, None),
-            rule("v6", Endpoint::Cidr(cidr("::/0")), Endpoint::Any, Proto::Any, None),
+            rule(
+                "v6",
+                Endpoint::Cidr(cidr("::/0")),
+                Endpoint::Any,
+                Proto::Any,
+                None,
+            ),
         ]);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].span, span(3));
@@ -450,7 +503,15 @@ mod tests {
 
     #[test]
     fn a_union_of_earlier_rules_does_not_count() {
-        let half = |name: &str, c: &str| rule(name, Endpoint::Cidr(cidr(c)), Endpoint::Any, Proto::Any, None);
+        let half = |name: &str, c: &str| {
+            rule(
+                name,
+                Endpoint::Cidr(cidr(c)),
+                Endpoint::Any,
+                Proto::Any,
+                None,
+            )
+        };
         let found = with_rules(vec![
             half("low", "10.20.0.0/25"),
             half("high", "10.20.0.128/25"),
@@ -468,9 +529,27 @@ mod tests {
         net1.address = at(Some(ip("10.30.0.11")), 0);
         nics.insert("net1".into(), net1);
         let rules = [
-            rule("from-cp-1", Endpoint::Vm("cp-1".into()), Endpoint::Any, Proto::Any, None),
-            rule("from-one", Endpoint::Cidr(cidr("10.30.0.11/32")), Endpoint::Any, Proto::Any, None),
-            rule("from-host", Endpoint::Host("pve1".into()), Endpoint::Any, Proto::Any, None),
+            rule(
+                "from-cp-1",
+                Endpoint::Vm("cp-1".into()),
+                Endpoint::Any,
+                Proto::Any,
+                None,
+            ),
+            rule(
+                "from-one",
+                Endpoint::Cidr(cidr("10.30.0.11/32")),
+                Endpoint::Any,
+                Proto::Any,
+                None,
+            ),
+            rule(
+                "from-host",
+                Endpoint::Host("pve1".into()),
+                Endpoint::Any,
+                Proto::Any,
+                None,
+            ),
         ];
         for (index, mut rule) in rules.into_iter().enumerate() {
             rule.span = span(index + 1);
@@ -487,10 +566,28 @@ mod tests {
         model.rules.clear();
         model.vms["worker-1"].nics.value["net0"].address = at(None, 0);
         let rules = [
-            rule("low-half", Endpoint::Cidr(cidr("10.20.0.0/25")), Endpoint::Any, Proto::Any, None),
-            rule("dhcp-vm", Endpoint::Vm("worker-1".into()), Endpoint::Any, Proto::Any, None),
+            rule(
+                "low-half",
+                Endpoint::Cidr(cidr("10.20.0.0/25")),
+                Endpoint::Any,
+                Proto::Any,
+                None,
+            ),
+            rule(
+                "dhcp-vm",
+                Endpoint::Vm("worker-1".into()),
+                Endpoint::Any,
+                Proto::Any,
+                None,
+            ),
             rule("nodes", vlan("nodes"), Endpoint::Any, Proto::Any, None),
-            rule("dhcp-vm-again", Endpoint::Vm("worker-1".into()), Endpoint::Any, Proto::Any, None),
+            rule(
+                "dhcp-vm-again",
+                Endpoint::Vm("worker-1".into()),
+                Endpoint::Any,
+                Proto::Any,
+                None,
+            ),
         ];
         for (index, mut rule) in rules.into_iter().enumerate() {
             rule.span = span(index + 1);
@@ -505,18 +602,51 @@ mod tests {
 
     #[test]
     fn ranges_split_into_maximal_blocks() {
-        let range = (false, ip_to_u128(ip("10.20.0.100")), ip_to_u128(ip("10.20.0.199")));
+        let range = (
+            false,
+            ip_to_u128(ip("10.20.0.100")),
+            ip_to_u128(ip("10.20.0.199")),
+        );
         let prefixes: Vec<(String, u8)> = blocks(vec![range])
             .into_iter()
-            .map(|b| (plat_lang::value::u128_to_ip(b.network, true).to_string(), b.prefix))
+            .map(|b| {
+                (
+                    plat_lang::value::u128_to_ip(b.network, true).to_string(),
+                    b.prefix,
+                )
+            })
             .collect();
-        let expected = [("10.20.0.100", 30), ("10.20.0.104", 29), ("10.20.0.112", 28), ("10.20.0.128", 26), ("10.20.0.192", 29)];
-        let expected: Vec<(String, u8)> = expected.iter().map(|(a, p)| (a.to_string(), *p)).collect();
+        let expected = [
+            ("10.20.0.100", 30),
+            ("10.20.0.104", 29),
+            ("10.20.0.112", 28),
+            ("10.20.0.128", 26),
+            ("10.20.0.192", 29),
+        ];
+        let expected: Vec<(String, u8)> =
+            expected.iter().map(|(a, p)| (a.to_string(), *p)).collect();
         assert_eq!(prefixes, expected);
         let everything = blocks(vec![(true, 0, u128::MAX), (true, 5, 9)]);
-        assert_eq!(everything, vec![Block { v6: true, network: 0, prefix: 0 }]);
-        let adjacent = blocks(vec![cidr_range(&cidr("10.0.0.0/25")), cidr_range(&cidr("10.0.0.128/25"))]);
-        assert_eq!(adjacent, vec![Block { v6: false, network: 0x0a00_0000, prefix: 24 }]);
+        assert_eq!(
+            everything,
+            vec![Block {
+                v6: true,
+                network: 0,
+                prefix: 0
+            }]
+        );
+        let adjacent = blocks(vec![
+            cidr_range(&cidr("10.0.0.0/25")),
+            cidr_range(&cidr("10.0.0.128/25")),
+        ]);
+        assert_eq!(
+            adjacent,
+            vec![Block {
+                v6: false,
+                network: 0x0a00_0000,
+                prefix: 24
+            }]
+        );
     }
 
     #[test]

@@ -104,8 +104,14 @@ mod tests {
         nic.span = span(3);
         nic.bridge.from_default = true;
         let found = run_check(check, &model);
-        let worker = found.iter().find(|d| d.message.contains("worker-1")).unwrap();
+        let worker = found
+            .iter()
+            .find(|d| d.message.contains("worker-1"))
+            .unwrap();
         assert_eq!(worker.span, span(3));
-        assert_eq!(worker.help.as_deref(), Some("declare the bridge in the `bridges` of host pve1"));
+        assert_eq!(
+            worker.help.as_deref(),
+            Some("declare the bridge in the `bridges` of host pve1")
+        );
     }
 }
