@@ -53,7 +53,7 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
                 ),
             )
             .with_label(format!("not in {subnet}"))
-            .with_secondary(address.vlan_span, format!("{} ({subnet})", address.vlan_via))
+            .with_secondary(address.vlan_span, format!("{} ({subnet})", address.vlan_via()))
             .with_help(format!(
                 "use an address of {subnet}, e.g. `vlan.{}.subnet.host(10)`, or the vlan whose subnet holds {}",
                 vlan.name, address.ip

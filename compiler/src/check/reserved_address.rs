@@ -55,7 +55,7 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
             .with_label(format!("{what} address"))
             .with_secondary(
                 address.vlan_span,
-                format!("{} ({subnet})", address.vlan_via),
+                format!("{} ({subnet})", address.vlan_via()),
             )
             .with_help(format!(
                 "use a host address of {subnet}, e.g. `vlan.{}.subnet.host(10)`",

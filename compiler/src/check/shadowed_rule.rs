@@ -297,6 +297,29 @@ struct Earlier {
     groups: Vec<Group>,
     by_sets: BTreeMap<(Vec<Block>, Vec<Block>), usize>,
     by_blocks: BTreeMap<Block, BTreeMap<Block, Vec<usize>>>,
+    /// The prefix lengths of the from and to blocks indexed, so a query looks up only
+    /// ancestors that can be there.
+    from_prefixes: Prefixes,
+    to_prefixes: Prefixes,
+}
+
+/// A set of prefix lengths per address family.
+struct Prefixes([[bool; 129]; 2]);
+
+impl Default for Prefixes {
+    fn default() -> Prefixes {
+        Prefixes([[false; 129]; 2])
+    }
+}
+
+impl Prefixes {
+    fn add(&mut self, block: Block) {
+        self.0[usize::from(block.v6)][usize::from(block.prefix)] = true;
+    }
+
+    fn has(&self, block: &Block) -> bool {
+        self.0[usize::from(block.v6)][usize::from(block.prefix)]
+    }
 }
 
 impl Earlier {
@@ -322,8 +345,10 @@ impl Earlier {
     fn add_group(&mut self, (from, to): (Vec<Block>, Vec<Block>)) -> usize {
         let group = self.groups.len();
         for &from_block in &from {
+            self.from_prefixes.add(from_block);
             let inner = self.by_blocks.entry(from_block).or_default();
             for &to_block in &to {
+                self.to_prefixes.add(to_block);
                 inner.entry(to_block).or_default().push(group);
             }
         }
@@ -346,11 +371,14 @@ impl Earlier {
     ) -> Option<usize> {
         let (&from_first, &to_first) = (from.first()?, to.first()?);
         let mut best: Option<usize> = None;
-        for from_up in from_first.ancestors() {
+        let from_ups = from_first
+            .ancestors()
+            .filter(|up| self.from_prefixes.has(up));
+        for from_up in from_ups {
             let Some(inner) = self.by_blocks.get(&from_up) else {
                 continue;
             };
-            for to_up in to_first.ancestors() {
+            for to_up in to_first.ancestors().filter(|up| self.to_prefixes.has(up)) {
                 for &group in inner.get(&to_up).into_iter().flatten() {
                     let group = &self.groups[group];
                     if !contains(&group.from, from) || !contains(&group.to, to) {
