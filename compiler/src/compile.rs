@@ -41,6 +41,7 @@ pub fn compile(project: &Project) -> Compilation {
         Some(program) if !front.has_errors() => {
             let (model, lowering) = lower(program);
             diagnostics.extend(lowering);
+            diagnostics.extend(crate::check::run(&model));
             Some(model)
         }
         _ => None,

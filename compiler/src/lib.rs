@@ -3,6 +3,7 @@
 //! binary (`main.rs`) is a thin shell over [`cli`].
 
 pub mod build;
+pub mod check;
 pub mod cli;
 pub mod compile;
 pub mod docs;
