@@ -16,33 +16,167 @@ use yaml_rust2::{Yaml as Read, YamlLoader};
 fn corpus() -> Vec<String> {
     let fixed = [
         // YAML 1.1 booleans and nulls, in several cases.
-        "on", "On", "ON", "off", "Off", "yes", "Yes", "YES", "no", "No", "NO", "y", "Y", "n",
-        "N", "true", "True", "TRUE", "false", "False", "FALSE", "null", "Null", "NULL", "~", "",
+        "on",
+        "On",
+        "ON",
+        "off",
+        "Off",
+        "yes",
+        "Yes",
+        "YES",
+        "no",
+        "No",
+        "NO",
+        "y",
+        "Y",
+        "n",
+        "N",
+        "true",
+        "True",
+        "TRUE",
+        "false",
+        "False",
+        "FALSE",
+        "null",
+        "Null",
+        "NULL",
+        "~",
+        "",
         // Numbers of either version: sexagesimal, underscores, octal, hex, binary, floats.
-        "12:30", "190:20:30", "1_000", "0755", "0o17", "0x1F", "0b1010", "+1", "-1", "1e3",
-        "1E3", "1.5", "1.", ".5", "6.8523015e+5", "1.31", "0", "00", "-0", "+.inf", ".inf",
-        "-.inf", ".Inf", ".nan", ".NaN", "inf", "nan", "NaN", "Infinity",
+        "12:30",
+        "190:20:30",
+        "1_000",
+        "0755",
+        "0o17",
+        "0x1F",
+        "0b1010",
+        "+1",
+        "-1",
+        "1e3",
+        "1E3",
+        "1.5",
+        "1.",
+        ".5",
+        "6.8523015e+5",
+        "1.31",
+        "0",
+        "00",
+        "-0",
+        "+.inf",
+        ".inf",
+        "-.inf",
+        ".Inf",
+        ".nan",
+        ".NaN",
+        "inf",
+        "nan",
+        "NaN",
+        "Infinity",
         // Dates and timestamps (YAML 1.1).
-        "2001-12-14", "2001-12-14t21:59:43.10-05:00", "2001-12-14 21:59:43.10 -5",
+        "2001-12-14",
+        "2001-12-14t21:59:43.10-05:00",
+        "2001-12-14 21:59:43.10 -5",
         // Merge key, value key, indicators.
-        "<<", "=", "-", "--", "---", "...", "- x", "-x", "?", "? x", ":", "x:", "a: b", "a:b",
-        "#", "# x", "a #b", "a#b", "&a", "*a", "!a", "!!str", "|", ">", "%YAML", "@x", "`x",
-        "'", "\"", "'x'", "\"x\"", "[x]", "{x: y}", "a, b", ",", "\\", "\\n",
+        "<<",
+        "=",
+        "-",
+        "--",
+        "---",
+        "...",
+        "- x",
+        "-x",
+        "?",
+        "? x",
+        ":",
+        "x:",
+        "a: b",
+        "a:b",
+        "#",
+        "# x",
+        "a #b",
+        "a#b",
+        "&a",
+        "*a",
+        "!a",
+        "!!str",
+        "|",
+        ">",
+        "%YAML",
+        "@x",
+        "`x",
+        "'",
+        "\"",
+        "'x'",
+        "\"x\"",
+        "[x]",
+        "{x: y}",
+        "a, b",
+        ",",
+        "\\",
+        "\\n",
         // White space and control characters.
-        " ", "  ", " lead", "trail ", " both ", "a  b", "tab\there", "\t", "\u{0}", "\u{1}",
-        "\u{7}", "\u{1b}[0m", "\u{7f}", "\u{85}", "\u{a0}", "\u{2028}", "\u{2029}", "\u{feff}",
-        "\u{fffe}", "\r", "a\rb",
+        " ",
+        "  ",
+        " lead",
+        "trail ",
+        " both ",
+        "a  b",
+        "tab\there",
+        "\t",
+        "\u{0}",
+        "\u{1}",
+        "\u{7}",
+        "\u{1b}[0m",
+        "\u{7f}",
+        "\u{85}",
+        "\u{a0}",
+        "\u{2028}",
+        "\u{2029}",
+        "\u{feff}",
+        "\u{fffe}",
+        "\r",
+        "a\rb",
         // Non-ASCII.
-        "café", "Ünïcödé", "日本語", "✓", "😀", "ß:",
+        "café",
+        "Ünïcödé",
+        "日本語",
+        "✓",
+        "😀",
+        "ß:",
         // Ordinary values the emitters write.
-        "cp-1", "/etc/kubernetes/kubeadm/cp-1.yaml", "10.20.0.11/24", "10.20.0.1",
-        "bc:24:11:0a:00:01", "1.31.4-1.1", "v1.31.4", "ALL=(ALL) NOPASSWD:ALL",
-        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHJ0ZXN0 ops@laptop", "traefik/whoami:v1.10.3",
-        "Europe/Paris", "0644",
+        "cp-1",
+        "/etc/kubernetes/kubeadm/cp-1.yaml",
+        "10.20.0.11/24",
+        "10.20.0.1",
+        "bc:24:11:0a:00:01",
+        "1.31.4-1.1",
+        "v1.31.4",
+        "ALL=(ALL) NOPASSWD:ALL",
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHJ0ZXN0 ops@laptop",
+        "traefik/whoami:v1.10.3",
+        "Europe/Paris",
+        "0644",
         // Multi-line text: every chomping, indentation indicator, odd lines.
-        "a\nb", "a\nb\n", "a\nb\n\n", "a\nb\n\n\n", "\nx", "\n\nx\n", "  lead\nx\n",
-        "\tlead\nx", "\n  lead\n", "x\n  \ny\n", "trail \nspace \n", "x\n  ", "# not\n- a\n",
-        "---\n...\n", "key: v\n", "\n", "\n\n", "a\r\nb\n", "a\u{85}b\n", "é\nü\n",
+        "a\nb",
+        "a\nb\n",
+        "a\nb\n\n",
+        "a\nb\n\n\n",
+        "\nx",
+        "\n\nx\n",
+        "  lead\nx\n",
+        "\tlead\nx",
+        "\n  lead\n",
+        "x\n  \ny\n",
+        "trail \nspace \n",
+        "x\n  ",
+        "# not\n- a\n",
+        "---\n...\n",
+        "key: v\n",
+        "\n",
+        "\n\n",
+        "a\r\nb\n",
+        "a\u{85}b\n",
+        "é\nü\n",
         "#!/bin/sh\nset -eu\n\tif true; then echo 'x: y' # c\n\tfi\n",
     ];
     let mut strings: Vec<String> = fixed.iter().map(|s| s.to_string()).collect();
@@ -58,7 +192,13 @@ fn document(corpus: &[String]) -> Yaml {
         ("values", Yaml::strs(corpus.iter().cloned())),
         (
             "keys",
-            Yaml::Map(corpus.iter().enumerate().map(|(i, s)| (s.clone(), index(i))).collect()),
+            Yaml::Map(
+                corpus
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| (s.clone(), index(i)))
+                    .collect(),
+            ),
         ),
         (
             "items",
@@ -97,7 +237,13 @@ fn read_back(doc: &Value, len: usize) -> Vec<(&'static str, Vec<Value>)> {
         ("key", keyed),
         ("item value", items.iter().map(|m| m["v"].clone()).collect()),
         ("item key", items.iter().map(item_key).collect()),
-        ("deep value", doc["deep"]["deeper"][0][0].as_array().expect("deep").clone()),
+        (
+            "deep value",
+            doc["deep"]["deeper"][0][0]
+                .as_array()
+                .expect("deep")
+                .clone(),
+        ),
     ]
 }
 
@@ -105,7 +251,10 @@ fn assert_round_trip(reader: &str, doc: &Value, corpus: &[String]) {
     for (position, read) in read_back(doc, corpus.len()) {
         assert_eq!(read.len(), corpus.len(), "{reader}: {position}s");
         for (got, want) in read.iter().zip(corpus) {
-            assert!(got == want, "{reader} as {position}: wrote {want:?}, read {got}");
+            assert!(
+                got == want,
+                "{reader} as {position}: wrote {want:?}, read {got}"
+            );
         }
     }
 }
@@ -118,14 +267,25 @@ fn python(script: &str, text: &str) -> Value {
         .stdout(Stdio::piped())
         .spawn()
         .expect("python3 with PyYAML is needed for this test");
-    child.stdin.take().expect("stdin").write_all(text.as_bytes()).expect("write");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(text.as_bytes())
+        .expect("write");
     let output = child.wait_with_output().expect("python3 runs");
-    assert!(output.status.success(), "PyYAML rejected the document:\n{text}");
+    assert!(
+        output.status.success(),
+        "PyYAML rejected the document:\n{text}"
+    );
     serde_json::from_slice(&output.stdout).expect("json")
 }
 
 fn pyyaml(text: &str) -> Value {
-    python("import yaml,json,sys; print(json.dumps(yaml.safe_load(sys.stdin)))", text)
+    python(
+        "import yaml,json,sys; print(json.dumps(yaml.safe_load(sys.stdin)))",
+        text,
+    )
 }
 
 /// yaml-rust2's tree as JSON (mapping keys must be strings, as they are here).

@@ -6,7 +6,7 @@
 //! octal. Every string we write reads back as the same string under YAML 1.1 and 1.2.
 //!
 //! Layout: block style only, two-space indentation, sequences indented under their key,
-//! a mapping inside a sequence starts on the dash line (`- name: x`), empty collections as
+//! a collection inside a sequence starts on the dash line (`- name: x`, `- - a`), empty collections as
 //! `[]` / `{}`. Strings: see [`scalar`] (plain only when provably safe, else double-quoted;
 //! multi-line values as literal block scalars). Keys longer than 1024 characters, which
 //! YAML does not allow as implicit keys (PyYAML `scanner.py` `stale_possible_simple_keys`),
@@ -132,7 +132,7 @@ fn write_key(out: &mut String, key: &str, indent: usize) {
 fn write_value(out: &mut String, value: &Yaml, indent: usize, after_dash: bool) {
     match value {
         Yaml::Map(_) | Yaml::Seq(_) if !is_empty_collection(value) => {
-            if after_dash && matches!(value, Yaml::Map(_)) {
+            if after_dash {
                 out.push(' ');
                 write_collection(out, value, indent + 2, true);
             } else {
@@ -232,8 +232,7 @@ users:
   - name: ops
     groups:
       - sudo
-  -
-    - 1
+  - - 1
 script: |
   #!/bin/sh
     echo hi

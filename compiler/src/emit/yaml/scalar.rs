@@ -99,23 +99,22 @@ pub(super) fn literal_lines(text: &str) -> impl Iterator<Item = &str> {
 
 /// Plain is safe when the string starts with an ASCII letter or `/` (no implicit type of
 /// YAML 1.1 or 1.2 starts with `/`, and the only letter-first ones are the bool and null
-/// words), uses only a small set of characters that are never indicators inside a plain
-/// scalar in block context, has no leading, trailing or doubled space, has no `: ` and
-/// does not end in `:`, and is not one of the reserved words.
+/// words), uses only characters that are never indicators inside a plain scalar (so no
+/// `:`, which also keeps MAC addresses and times quoted, and no `#`), has no leading,
+/// trailing or doubled space, and is not one of the reserved words.
 fn is_safe_plain(text: &str) -> bool {
     let Some(first) = text.chars().next() else {
         return false;
     };
     (first.is_ascii_alphabetic() || first == '/')
         && text.chars().all(is_plain_char)
-        && !text.ends_with([' ', ':'])
-        && !text.contains(": ")
+        && !text.ends_with(' ')
         && !text.contains("  ")
         && !is_reserved_word(text)
 }
 
 fn is_plain_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || " -_./:@+=~".contains(c)
+    c.is_ascii_alphanumeric() || " -_./@+=~".contains(c)
 }
 
 /// Words some YAML version reads as a bool or null, compared case-insensitively (YAML 1.1
@@ -161,7 +160,6 @@ mod tests {
             "lab",
             "cp-1",
             "/etc/kubernetes/kubeadm/cp-1.yaml",
-            "traefik/whoami:v1.10.3",
             "ssh-ed25519 AAAAC3Nz+/= ops@laptop",
             "node-role.kubernetes.io/control-plane",
             "v1.31.4",
@@ -169,12 +167,64 @@ mod tests {
             assert_eq!(inline_style(text), Style::Plain, "{text:?}");
         }
         for text in [
-            "", "on", "On", "YES", "no", "y", "N", "off", "true", "False", "null", "NULL", "~",
-            "<<", "=", ".inf", "-.inf", ".nan", "-", "+1", "1e3", "12:30", "1_000",
-            "2001-12-14", "0755", "0x1F", "0o17", "0b101", "1.31", "10.20.0.5", " lead",
-            "trail ", "a #b", "#c", "a: b", "key:", "- x", "tab\there", "ctl\u{1}", "café",
-            "a  b", "*ref", "&anchor", "!tag", "|", ">", "%x", "@x", "`x", "'q'", "\"q\"",
-            "a,b", "[x]", "{x}", "?x", "x?",
+            "",
+            "on",
+            "On",
+            "YES",
+            "no",
+            "y",
+            "N",
+            "off",
+            "true",
+            "False",
+            "null",
+            "NULL",
+            "~",
+            "<<",
+            "=",
+            ".inf",
+            "-.inf",
+            ".nan",
+            "-",
+            "+1",
+            "1e3",
+            "12:30",
+            "1_000",
+            "2001-12-14",
+            "0755",
+            "0x1F",
+            "0o17",
+            "0b101",
+            "1.31",
+            "10.20.0.5",
+            " lead",
+            "trail ",
+            "a #b",
+            "#c",
+            "a: b",
+            "key:",
+            "- x",
+            "tab\there",
+            "ctl\u{1}",
+            "café",
+            "a  b",
+            "bc:24:11:0a:00:01",
+            "a:b",
+            "*ref",
+            "&anchor",
+            "!tag",
+            "|",
+            ">",
+            "%x",
+            "@x",
+            "`x",
+            "'q'",
+            "\"q\"",
+            "a,b",
+            "[x]",
+            "{x}",
+            "?x",
+            "x?",
         ] {
             assert_eq!(inline_style(text), Style::DoubleQuoted, "{text:?}");
         }
@@ -197,7 +247,10 @@ mod tests {
         assert_eq!(literal_header("a\nb\n\n"), "|+");
         assert_eq!(literal_header("  a\nb\n"), "|2");
         assert_eq!(literal_header("\n\n\tb\n\n"), "|2+");
-        assert_eq!(literal_lines("a\n\nb\n").collect::<Vec<_>>(), ["a", "", "b"]);
+        assert_eq!(
+            literal_lines("a\n\nb\n").collect::<Vec<_>>(),
+            ["a", "", "b"]
+        );
         assert_eq!(literal_lines("a\n\n").collect::<Vec<_>>(), ["a", ""]);
     }
 
