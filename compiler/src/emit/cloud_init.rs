@@ -152,6 +152,38 @@ mod tests {
     }
 
     #[test]
+    fn kubernetes_node_files_are_deferred_or_private_as_needed() {
+        let model = fixture::small();
+        let files = vm_files(
+            &model,
+            &model.vms["cp-3"],
+            Some("kind: JoinConfiguration\n".into()),
+        );
+        let user_data = text(&files, "cloud-init/cp-3/user-data");
+        assert!(user_data
+            .contains("  - path: /etc/apt/sources.list.d/kubernetes.list\n    content: |\n"));
+        assert!(user_data.contains("    permissions: \"0644\"\n    defer: true\n"));
+        assert!(user_data.contains(
+            "  - path: /etc/kubernetes/kubeadm/cp-3.yaml\n    content: |\n      kind: JoinConfiguration\n    owner: \"root:root\"\n    permissions: \"0600\"\n"
+        ));
+        let runcmd = user_data.split("\nruncmd:\n").nth(1).expect("runcmd");
+        assert!(runcmd.starts_with("  - systemctl enable --now qemu-guest-agent\n"));
+        assert!(runcmd.ends_with("  - apt-mark hold kubelet kubeadm kubectl\n"));
+    }
+
+    /// Every file of one VM under a `//// path` header, for review in one snapshot.
+    #[test]
+    fn snapshot_of_a_control_plane_seed() {
+        let model = fixture::small();
+        let files = vm_files(&model, &model.vms["cp-1"], None);
+        let rendered: String = files
+            .keys()
+            .map(|path| format!("//// {path}\n{}", text(&files, path)))
+            .collect();
+        insta::assert_snapshot!(rendered);
+    }
+
+    #[test]
     fn no_site_no_files() {
         let mut model = fixture::small();
         model.site = None;
