@@ -180,7 +180,12 @@ fn corpus() -> Vec<String> {
         "#!/bin/sh\nset -eu\n\tif true; then echo 'x: y' # c\n\tfi\n",
     ];
     let mut strings: Vec<String> = fixed.iter().map(|s| s.to_string()).collect();
-    strings.push("k".repeat(1100));
+    // Around the 1024-character limit of implicit keys (quotes count).
+    strings.extend([
+        "k".repeat(1024),
+        "k".repeat(1025),
+        format!(" {}", "k".repeat(1022)),
+    ]);
     strings.push(format!("{}\n", "long line ".repeat(200)));
     strings
 }
