@@ -187,6 +187,24 @@ fn corpus() -> Vec<String> {
         format!(" {}", "k".repeat(1022)),
     ]);
     strings.push(format!("{}\n", "long line ".repeat(200)));
+    strings.extend(short_strings());
+    let mut seen = std::collections::BTreeSet::new();
+    strings.retain(|s| seen.insert(s.clone()));
+    strings
+}
+
+/// Every string of one or two characters over an alphabet of indicators, white space,
+/// digits and letters that start YAML 1.1 words (about 1,700 strings).
+fn short_strings() -> Vec<String> {
+    let alphabet: Vec<char> = "aeEnNoOyYtTfFx0189-+._:#'\"\\ \t\n~<=,[]{}?!&*|>%@`/\u{85}é"
+        .chars()
+        .collect();
+    let mut strings: Vec<String> = alphabet.iter().map(|c| c.to_string()).collect();
+    for a in &alphabet {
+        for b in &alphabet {
+            strings.push(format!("{a}{b}"));
+        }
+    }
     strings
 }
 

@@ -56,17 +56,7 @@ impl Yaml {
 /// Writes one document (no `---`), ending in a newline.
 pub fn to_string(doc: &Yaml) -> String {
     let mut out = String::new();
-    match doc {
-        Yaml::Map(_) | Yaml::Seq(_) if !is_empty_collection(doc) => {
-            write_collection(&mut out, doc, 0, false);
-        }
-        // A top-level scalar stays on one line: the indentation indicator of a block scalar
-        // means different things at the top level to PyYAML and to the YAML 1.2 spec.
-        other => {
-            out.push_str(&inline(other));
-            out.push('\n');
-        }
-    }
+    write_node(&mut out, doc, 0, false);
     out
 }
 
@@ -85,9 +75,10 @@ pub fn documents(docs: &[Yaml]) -> String {
 /// The longest key written as an implicit (`key: value`) key.
 const MAX_IMPLICIT_KEY: usize = 1024;
 
-/// Writes a non-empty mapping or sequence whose entries sit at column `indent`. With
-/// `continued`, the first entry goes on the current line (after `- `).
-fn write_collection(out: &mut String, node: &Yaml, indent: usize, continued: bool) {
+/// Writes a node as a block: a non-empty mapping or sequence with its entries at column
+/// `indent`, anything else on one line. With `continued`, the first line is the current one
+/// (after `- `).
+fn write_node(out: &mut String, node: &Yaml, indent: usize, continued: bool) {
     let mut first = true;
     let mut start_entry = |out: &mut String| {
         if !(first && continued) {
@@ -96,21 +87,27 @@ fn write_collection(out: &mut String, node: &Yaml, indent: usize, continued: boo
         first = false;
     };
     match node {
-        Yaml::Map(entries) => {
+        Yaml::Map(entries) if !entries.is_empty() => {
             for (key, value) in entries {
                 start_entry(out);
                 write_key(out, key, indent);
                 write_value(out, value, indent, false);
             }
         }
-        Yaml::Seq(items) => {
+        Yaml::Seq(items) if !items.is_empty() => {
             for item in items {
                 start_entry(out);
                 out.push('-');
                 write_value(out, item, indent, true);
             }
         }
-        _ => unreachable!("write_collection is called with collections only"),
+        // Only a document is a scalar here. It stays on one line: the indentation indicator
+        // of a block scalar means different things at the top level to PyYAML and to YAML 1.2.
+        other => {
+            start_entry(out);
+            out.push_str(&inline(other));
+            out.push('\n');
+        }
     }
 }
 
@@ -134,10 +131,10 @@ fn write_value(out: &mut String, value: &Yaml, indent: usize, after_dash: bool) 
         Yaml::Map(_) | Yaml::Seq(_) if !is_empty_collection(value) => {
             if after_dash {
                 out.push(' ');
-                write_collection(out, value, indent + 2, true);
+                write_node(out, value, indent + 2, true);
             } else {
                 out.push('\n');
-                write_collection(out, value, indent + 2, false);
+                write_node(out, value, indent + 2, false);
             }
         }
         Yaml::Str(text) if scalar::value_style(text) == Style::Literal => {
