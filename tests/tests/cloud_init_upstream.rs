@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use plat::emit::cloud_init;
-use plat::model::{fixture, Model};
+use plat::model::{fixture, Cidr, Model};
 
 /// A kubeadm config standing in for the Kubernetes emitter's (plugged in at merge time).
 const KUBEADM: &str = "\
@@ -26,7 +26,8 @@ discovery:
     token: ${secret:kubeadm-main-bootstrap-token}
 ";
 
-/// `platform-small` plus a VM with a second (DHCP) NIC, no agent and extra packages.
+/// `platform-small`; then worker-2 with a second (DHCP) NIC, no agent, extra packages and
+/// no Kubernetes node; then worker-1 on an IPv6 VLAN.
 fn models() -> Vec<Model> {
     let small = fixture::small();
     let mut varied = fixture::small();
@@ -38,17 +39,30 @@ fn models() -> Vec<Model> {
     dhcp.mac.value = [0xbc, 0x24, 0x11, 0x00, 0x00, 0x2a];
     vm.nics.value.insert("net1".into(), dhcp);
     varied.nodes.shift_remove("worker-2");
-    vec![small, varied]
+    vec![small, varied, ipv6()]
+}
+
+fn ipv6() -> Model {
+    let mut model = fixture::small();
+    let mut vlan = model.vlans["nodes"].clone();
+    let subnet = Cidr::new("fd00:20::".parse().expect("ip"), 64).expect("cidr");
+    vlan.name = "nodes6".into();
+    vlan.subnet.value = subnet;
+    vlan.gateway.value = "fd00:20::1".parse().expect("ip");
+    model.vlans.insert("nodes6".into(), vlan);
+    let nic = &mut model.vms["worker-1"].nics.value["net0"];
+    nic.vlan.value = "nodes6".into();
+    nic.address.value = Some("fd00:20::21".parse().expect("ip"));
+    model
 }
 
 /// Writes the seeds into `root/<model index>/cloud-init/<vm>/`: every VM of the first model,
 /// the changed VM of the others.
 fn dump(root: &Path) {
     for (index, model) in models().iter().enumerate() {
-        let vms = model
-            .vms
-            .values()
-            .filter(|vm| index == 0 || vm.name == "worker-2");
+        let changed = ["", "worker-2", "worker-1"][index];
+        let vms = model.vms.values();
+        let vms = vms.filter(|vm| index == 0 || vm.name == changed);
         for vm in vms {
             let kubeadm = cloud_init::node_of(model, vm).map(|_| KUBEADM.to_string());
             for (path, bytes) in cloud_init::vm_files(model, vm, kubeadm) {

@@ -76,7 +76,7 @@ fn static_addressing(
     let cidr = format!("{address}/{}", vlan.subnet.prefix);
     let mut entries = vec![("addresses", Yaml::strs([cidr]))];
     if std::mem::take(default_route) {
-        let to = if gateway_is_v6(vlan) {
+        let to = if vlan.gateway.is_ipv6() {
             "::/0"
         } else {
             "default"
@@ -90,10 +90,6 @@ fn static_addressing(
     ]);
     entries.push(("nameservers", nameservers));
     entries
-}
-
-fn gateway_is_v6(vlan: &Vlan) -> bool {
-    vlan.gateway.is_ipv6()
 }
 
 /// `eth<N>` for Proxmox slot `net<N>`.
