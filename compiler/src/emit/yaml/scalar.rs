@@ -1,0 +1,266 @@
+//! How one string is written: plain, double-quoted or as a literal block scalar.
+//!
+//! Invariant: every string reads back as the same string under YAML 1.1 (PyYAML's
+//! `SafeLoader`, which cloud-init uses; libyaml and go-yaml v2 behind `sigs.k8s.io/yaml`)
+//! and YAML 1.2 (core schema). The rule is conservative: a string is plain only when its
+//! characters and first character rule out every implicit type of both versions, so no
+//! list of resolver patterns has to be complete for the output to be right.
+//!
+//! Tests: the unit tests below; `tests/tests/yaml_roundtrip.rs` reads a corpus back
+//! with PyYAML and with a YAML 1.2 parser.
+
+/// The style a string is written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Style {
+    /// Unquoted.
+    Plain,
+    /// `"..."` with escapes; always one line.
+    DoubleQuoted,
+    /// `|` block scalar (only for values in a block collection, never keys).
+    Literal,
+}
+
+/// The style for a mapping key or a value that cannot be a block scalar.
+pub(super) fn inline_style(text: &str) -> Style {
+    if is_safe_plain(text) {
+        Style::Plain
+    } else {
+        Style::DoubleQuoted
+    }
+}
+
+/// The style for a value of a block mapping or sequence entry.
+pub(super) fn value_style(text: &str) -> Style {
+    if fits_literal(text) {
+        Style::Literal
+    } else {
+        inline_style(text)
+    }
+}
+
+/// `text` as a one-line scalar in its inline style.
+pub(super) fn inline(text: &str) -> String {
+    match inline_style(text) {
+        Style::Plain => text.to_string(),
+        _ => double_quoted(text),
+    }
+}
+
+/// `text` as a double-quoted scalar. Characters outside YAML's printable set, the YAML 1.1
+/// line breaks (NEL, LS, PS, which PyYAML would fold), the BOM, tabs and the two
+/// characters that end or escape a double-quoted scalar are written as escapes; everything
+/// else is written as is (YAML 1.2 spec §5.7, PyYAML `scanner.py` `ESCAPE_CODES`).
+pub(super) fn double_quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            '\0' => out.push_str("\\0"),
+            c if is_raw_printable(c) => out.push(c),
+            c if (c as u32) < 0x100 => out.push_str(&format!("\\x{:02X}", c as u32)),
+            c if (c as u32) < 0x10000 => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push_str(&format!("\\U{:08X}", c as u32)),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The header of a literal block scalar for `text` (which [`value_style`] chose as
+/// [`Style::Literal`]): `|`, the indentation indicator `2` when the first non-empty line
+/// starts with white space (the reader could not detect the indentation otherwise), and
+/// the chomping indicator that keeps the trailing line breaks exactly: `-` for none,
+/// nothing (clip) for one, `+` (keep) for more.
+pub(super) fn literal_header(text: &str) -> String {
+    let mut header = String::from("|");
+    let first_line = text.split('\n').find(|line| !line.is_empty());
+    if first_line.is_some_and(|line| line.starts_with([' ', '\t'])) {
+        header.push('2');
+    }
+    let trailing_breaks = text.len() - text.trim_end_matches('\n').len();
+    match trailing_breaks {
+        0 => header.push('-'),
+        1 => {}
+        _ => header.push('+'),
+    }
+    header
+}
+
+/// The content lines of a literal block scalar: `text` split at line breaks, without the
+/// final break (the chomping indicator carries it).
+pub(super) fn literal_lines(text: &str) -> impl Iterator<Item = &str> {
+    text.strip_suffix('\n').unwrap_or(text).split('\n')
+}
+
+/// Plain is safe when the string starts with an ASCII letter or `/` (no implicit type of
+/// YAML 1.1 or 1.2 starts with `/`, and the only letter-first ones are the bool and null
+/// words), uses only characters that are never indicators inside a plain scalar (so no
+/// `:`, which also keeps MAC addresses and times quoted, and no `#`), has no leading,
+/// trailing or doubled space, and is not one of the reserved words.
+fn is_safe_plain(text: &str) -> bool {
+    let Some(first) = text.chars().next() else {
+        return false;
+    };
+    (first.is_ascii_alphabetic() || first == '/')
+        && text.chars().all(is_plain_char)
+        && !text.ends_with(' ')
+        && !text.contains("  ")
+        && !is_reserved_word(text)
+}
+
+fn is_plain_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || " -_./@+=~".contains(c)
+}
+
+/// Words some YAML version reads as a bool or null, compared case-insensitively (YAML 1.1
+/// bool and null types, PyYAML `resolver.py`; go-yaml v2 `resolve.go`; YAML 1.2 core).
+fn is_reserved_word(text: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "y", "n", "yes", "no", "on", "off", "true", "false", "null", "nan", "inf",
+    ];
+    WORDS.iter().any(|word| word.eq_ignore_ascii_case(text))
+}
+
+/// A literal block scalar holds the text exactly when it has a line break and every other
+/// character may appear raw in YAML 1.1 and 1.2 content (tabs included); CR, NEL, LS and
+/// PS are line breaks to YAML 1.1 and would be normalised, so such text is double-quoted.
+/// Text made only of line breaks is double-quoted too (no content line to anchor it).
+fn fits_literal(text: &str) -> bool {
+    text.contains('\n')
+        && text.chars().any(|c| c != '\n')
+        && text
+            .chars()
+            .all(|c| c == '\n' || c == '\t' || is_raw_printable(c))
+}
+
+/// Characters both YAML versions accept raw in a scalar, excluding the line breaks of
+/// YAML 1.1 (U+0085, U+2028, U+2029) and the byte order mark (YAML 1.2 spec §5.1 `c-printable`,
+/// PyYAML `reader.py` `NON_PRINTABLE`).
+fn is_raw_printable(c: char) -> bool {
+    matches!(c,
+        ' '..='~'
+        | '\u{A0}'..='\u{D7FF}'
+        | '\u{E000}'..='\u{FFFD}'
+        | '\u{10000}'..='\u{10FFFF}')
+        && !matches!(c, '\u{2028}' | '\u{2029}' | '\u{FEFF}')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_only_for_unambiguous_strings() {
+        for text in [
+            "lab",
+            "cp-1",
+            "/etc/kubernetes/kubeadm/cp-1.yaml",
+            "ssh-ed25519 AAAAC3Nz+/= ops@laptop",
+            "node-role.kubernetes.io/control-plane",
+            "v1.31.4",
+        ] {
+            assert_eq!(inline_style(text), Style::Plain, "{text:?}");
+        }
+        for text in [
+            "",
+            "on",
+            "On",
+            "YES",
+            "no",
+            "y",
+            "N",
+            "off",
+            "true",
+            "False",
+            "null",
+            "NULL",
+            "~",
+            "<<",
+            "=",
+            ".inf",
+            "-.inf",
+            ".nan",
+            "-",
+            "+1",
+            "1e3",
+            "12:30",
+            "1_000",
+            "2001-12-14",
+            "0755",
+            "0x1F",
+            "0o17",
+            "0b101",
+            "1.31",
+            "10.20.0.5",
+            " lead",
+            "trail ",
+            "a #b",
+            "#c",
+            "a: b",
+            "key:",
+            "- x",
+            "tab\there",
+            "ctl\u{1}",
+            "café",
+            "a  b",
+            "bc:24:11:0a:00:01",
+            "a:b",
+            "*ref",
+            "&anchor",
+            "!tag",
+            "|",
+            ">",
+            "%x",
+            "@x",
+            "`x",
+            "'q'",
+            "\"q\"",
+            "a,b",
+            "[x]",
+            "{x}",
+            "?x",
+            "x?",
+        ] {
+            assert_eq!(inline_style(text), Style::DoubleQuoted, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn double_quotes_escape_what_readers_would_change() {
+        assert_eq!(double_quoted("a\"b\\c"), r#""a\"b\\c""#);
+        assert_eq!(double_quoted("x\ty\n"), r#""x\ty\n""#);
+        assert_eq!(double_quoted("\u{1}\u{7f}\u{85}"), r#""\x01\x7F\x85""#);
+        assert_eq!(double_quoted("\u{2028}\u{feff}"), r#""\u2028\uFEFF""#);
+        assert_eq!(double_quoted("é ✓ 😀"), "\"é ✓ 😀\"");
+        assert_eq!(double_quoted(" on "), "\" on \"");
+    }
+
+    #[test]
+    fn literal_headers_carry_chomping_and_indentation() {
+        assert_eq!(literal_header("a\nb"), "|-");
+        assert_eq!(literal_header("a\nb\n"), "|");
+        assert_eq!(literal_header("a\nb\n\n"), "|+");
+        assert_eq!(literal_header("  a\nb\n"), "|2");
+        assert_eq!(literal_header("\n\n\tb\n\n"), "|2+");
+        assert_eq!(
+            literal_lines("a\n\nb\n").collect::<Vec<_>>(),
+            ["a", "", "b"]
+        );
+        assert_eq!(literal_lines("a\n\n").collect::<Vec<_>>(), ["a", ""]);
+    }
+
+    #[test]
+    fn literal_only_for_multi_line_text_without_special_breaks() {
+        assert_eq!(value_style("a\nb"), Style::Literal);
+        assert_eq!(value_style("#!/bin/sh\n\techo: hi # x\n"), Style::Literal);
+        assert_eq!(value_style("a\r\nb"), Style::DoubleQuoted);
+        assert_eq!(value_style("a\u{85}b\n"), Style::DoubleQuoted);
+        assert_eq!(value_style("\n\n"), Style::DoubleQuoted);
+        assert_eq!(value_style("plain"), Style::Plain);
+    }
+}
