@@ -51,7 +51,7 @@ fn ipv6() -> Model {
     vlan.gateway.value = "fd00:20::1".parse().expect("ip");
     model.vlans.insert("nodes6".into(), vlan);
     let nic = &mut model.vms["worker-1"].nics.value["net0"];
-    nic.vlan.value = "nodes6".into();
+    nic.vlan.value = Some("nodes6".into());
     nic.address.value = Some("fd00:20::21".parse().expect("ip"));
     model
 }

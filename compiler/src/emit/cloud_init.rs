@@ -24,6 +24,8 @@ mod kubernetes;
 mod network;
 mod user_data;
 
+use std::collections::BTreeMap;
+
 use super::yaml::{self, Yaml};
 use super::{Files, REGENERATE};
 use crate::model::{ids, Model, Node, Vm};
@@ -32,9 +34,24 @@ pub use kubernetes::kubeadm_config_path;
 
 /// The seed files of every VM, without kubeadm configs.
 pub fn emit(model: &Model) -> Files {
+    // Each node's kubeadm config comes from the Kubernetes emitter, so the file written on the
+    // node is byte for byte the one under kubernetes/<cluster>/kubeadm/.
+    let mut kubeadm: BTreeMap<String, String> = BTreeMap::new();
+    for cluster in model.clusters.values() {
+        for (node, output) in crate::emit::k8s::kubeadm::files(model, cluster).files {
+            kubeadm.insert(node, String::from_utf8_lossy(&output.render()).into_owned());
+        }
+    }
+    let node_by_vm: BTreeMap<&str, &Node> = model
+        .nodes
+        .values()
+        .map(|node| (node.vm.as_str(), node))
+        .collect();
     let mut files = Files::new();
-    for vm in model.vms.values() {
-        files.extend(vm_files(model, vm, None));
+    for vm in model.vms.values().filter(|vm| *vm.cloud_init) {
+        let node = node_by_vm.get(vm.name.as_str()).copied();
+        let config = node.and_then(|node| kubeadm.remove(&node.name));
+        files.extend(seed(model, vm, node, config));
     }
     files
 }
@@ -44,10 +61,15 @@ pub fn emit(model: &Model) -> Files {
 /// to [`kubeadm_config_path`] with mode 0600; `None` writes no kubeadm file. Without a site
 /// (a check reports that) there is nothing to configure and no file is produced.
 pub fn vm_files(model: &Model, vm: &Vm, kubeadm_config: Option<String>) -> Files {
+    seed(model, vm, node_of(model, vm), kubeadm_config)
+}
+
+/// [`vm_files`] with the VM's node already looked up.
+fn seed(model: &Model, vm: &Vm, node: Option<&Node>, kubeadm_config: Option<String>) -> Files {
     let Some(site) = &model.site else {
         return Files::new();
     };
-    let user_data = user_data::render(model, site, vm, kubeadm_config);
+    let user_data = user_data::render(model, site, vm, node, kubeadm_config);
     let network_config = network::render(model, site, vm);
     let meta_data = meta_data(vm, &user_data, &network_config);
     let dir = format!("cloud-init/{}", vm.name);
@@ -128,7 +150,8 @@ mod tests {
         assert_eq!(lines[1].len(), "instance-id: plat-worker-1-".len() + 16);
         assert_eq!(lines[2], "local-hostname: worker-1");
         let vm = &model.vms["worker-1"];
-        let same = vm_files(&model, vm, None);
+        let _ = vm;
+        let same = emit(&model);
         assert_eq!(
             same["cloud-init/worker-1/meta-data"],
             files["cloud-init/worker-1/meta-data"]

@@ -26,7 +26,7 @@ pub(super) fn render(model: &Model, site: &Site, vm: &Vm) -> String {
         .nics
         .iter()
         .map(|(slot, nic)| {
-            let vlan = model.vlans.get(&*nic.vlan);
+            let vlan = nic.vlan.as_deref().and_then(|name| model.vlans.get(name));
             let device = ethernet(site, slot, nic, vlan, &mut default_route);
             (slot.clone(), device)
         })
@@ -133,7 +133,7 @@ mod tests {
         let mut model = fixture::small();
         let vm = &mut model.vms["worker-1"];
         let mut second = vm.nics["net0"].clone();
-        second.vlan = At::new("services".into(), second.span);
+        second.vlan = At::new(Some("services".into()), second.span);
         second.address.value = Some("10.30.0.7".parse().expect("ip"));
         second.mac.value = [0xbc, 0x24, 0x11, 0xab, 0xcd, 0xef];
         let mut third = second.clone();

@@ -17,10 +17,10 @@
 //!
 //! Tests at the bottom.
 
+use super::header;
 use super::kubernetes;
-use super::{header, node_of};
 use crate::emit::yaml::{self, Yaml};
-use crate::model::{Model, Site, Vm};
+use crate::model::{Model, Node, Site, Vm};
 
 /// The guest agent's Debian package and systemd unit.
 const GUEST_AGENT: &str = "qemu-guest-agent";
@@ -72,6 +72,7 @@ pub(super) fn render(
     model: &Model,
     site: &Site,
     vm: &Vm,
+    node: Option<&Node>,
     kubeadm_config: Option<String>,
 ) -> String {
     let mut provision = Provision::default();
@@ -79,7 +80,7 @@ pub(super) fn render(
         provision.install([GUEST_AGENT]);
         provision.run(&["systemctl", "enable", "--now", GUEST_AGENT]);
     }
-    if let Some(node) = node_of(model, vm) {
+    if let Some(node) = node {
         kubernetes::prepare(model, node, kubeadm_config, &mut provision);
     }
     provision.install(vm.packages.iter());
@@ -201,7 +202,13 @@ mod tests {
 
     fn user_data(model: &Model, vm: &str) -> String {
         let site = model.site.as_ref().expect("site");
-        render(model, site, &model.vms[vm], None)
+        render(
+            model,
+            site,
+            &model.vms[vm],
+            super::super::node_of(model, &model.vms[vm]),
+            None,
+        )
     }
 
     /// The lines of the block under top-level key `key` (up to the next top-level key).
