@@ -83,7 +83,8 @@ enum Command {
     },
     /// Print the values of a file (top-level lets and entities), or of one expression, as JSON.
     ///
-    /// Example: `plat eval platform/00-anchor/network.plat --expr 'vlan.nodes.subnet'`
+    /// Example: `plat eval platform/ --expr 'vlan.nodes.subnet'` (a file's directory is its
+    /// root, so a file that imports `../lib` is evaluated through its directory).
     Eval {
         /// A `.plat` file (or a directory).
         path: PathBuf,

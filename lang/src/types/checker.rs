@@ -896,9 +896,10 @@ impl<'a> Checker<'a> {
             ExprKind::Str(parts) => self.infer_string(module, locals, parts),
             ExprKind::Paren(inner) => self.infer(module, locals, inner),
             ExprKind::List(items) => {
+                // Literal types widen inside collections: `["a", "b"]` is a `[string]`.
                 let mut element = Type::Never;
                 for item in items {
-                    let ty = self.infer(module, locals, item);
+                    let ty = self.infer(module, locals, item).widen();
                     element = join(&element, &ty);
                 }
                 Type::List(Rc::new(element))
@@ -909,7 +910,7 @@ impl<'a> Checker<'a> {
                     .iter()
                     .map(|f| FieldType {
                         name: f.name.name.clone(),
-                        ty: self.infer(module, locals, &f.value),
+                        ty: self.infer(module, locals, &f.value).widen(),
                         default: None,
                         doc: None,
                         span: f.name.span,
@@ -1112,12 +1113,16 @@ impl<'a> Checker<'a> {
     /// `kind.NAME` / `kind["NAME"]`: checks the name when every entity of the kind is named statically.
     fn entity_lookup(&mut self, kind: &Kind, name: Option<(&str, Span)>) -> Type {
         if let Some((name, span)) = name {
-            let (names, computed) = self
-                .entity_names
-                .get(&kind.name)
-                .cloned()
-                .unwrap_or_default();
-            if !computed && !names.contains_key(name) {
+            let known = match self.entity_names.get(&kind.name) {
+                Some((names, computed)) => *computed || names.contains_key(name),
+                None => false,
+            };
+            if !known {
+                let names = self
+                    .entity_names
+                    .get(&kind.name)
+                    .map(|(names, _)| names.clone())
+                    .unwrap_or_default();
                 let help = match did_you_mean(name, names.keys().map(|k| &**k)) {
                     Some(s) => format!("did you mean `{}.{s}`?", kind.name),
                     None if names.is_empty() => format!("no {} is declared", kind.name),
