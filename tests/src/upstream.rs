@@ -127,7 +127,8 @@ fn finish(check: &'static str, checked: usize, items: Vec<Failure>, notes: Vec<S
     Ok(Verdict::Passed { checked, notes })
 }
 
-/// Whether a tool may be skipped: fails under `CI`, prints a notice and skips otherwise.
+/// The outcome when `tool` cannot be used: a failure under `CI`, otherwise a skip with a
+/// notice on stderr.
 #[allow(clippy::print_stderr)] // the notice is the point: a test run says what it left out
 fn missing_tool(check: &'static str, tool: &'static str, why: &str) -> Outcome {
     let ci = std::env::var_os("CI").is_some_and(|value| !value.is_empty());

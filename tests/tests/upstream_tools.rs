@@ -102,6 +102,18 @@ fn kubernetes_rejects_unlisted_crd_version() {
 }
 
 #[test]
+fn kubernetes_reports_files_after_one_that_is_not_yaml() {
+    let failures = match kubernetes_validate(&sample("kubernetes/bad-yaml"), K8S_VERSION) {
+        Err(failures) => failures,
+        Ok(Verdict::Skipped { .. }) => return,
+        Ok(passed) => panic!("expected two failures, got {passed:?}"),
+    };
+    assert!(failures.mentions("Couldn't parse YAML"), "{failures}");
+    assert!(failures.mentions("'color' was unexpected"), "{failures}");
+    assert_eq!(failures.items.len(), 2, "{failures}");
+}
+
+#[test]
 fn kustomize_builds_good_kustomizations() {
     assert_passes(kustomize(&sample("kubernetes/good")));
 }

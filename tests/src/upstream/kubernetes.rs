@@ -12,7 +12,7 @@
 //! Tests: `tests/tests/upstream_tools.rs`.
 
 use super::{files_under, finish, missing_tool, relative, run, Failure, Outcome};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Custom resources the platform emits whose schemas `kubernetes-validate` does not have:
 /// `(apiVersion, kind)`. An older or newer version of the same kind is *not* skipped.
@@ -39,31 +39,32 @@ pub fn kubernetes_validate(dir: &Path, k8s_version: &str) -> Outcome {
     let files = files_under(dir, |path| is_manifest(dir, path));
     let mut failures = Vec::new();
     let mut notes = Vec::new();
-    for path in &files {
-        let subject = relative(dir, path);
-        let file = path.to_string_lossy();
-        let args = ["-m", "kubernetes_validate", "--strict", "--quiet"];
-        let ran = run(
-            "python3",
-            &[&args[..], &["-k", k8s_version, &file]].concat(),
-        );
-        let Some(ran) = ran else {
-            failures.push(Failure::new(&subject, "python3 could not be started"));
-            continue;
+    let mut rest = files.as_slice();
+    while !rest.is_empty() {
+        let Some(batch) = validate_batch(rest, k8s_version) else {
+            failures.push(Failure::new("python3", "could not be started"));
+            break;
         };
-        let verdict = read_validate_output(&ran.text, ran.success);
-        notes.extend(
-            verdict
-                .skipped
-                .iter()
-                .map(|crd| format!("{subject}: {crd}")),
-        );
-        failures.extend(
-            verdict
-                .errors
-                .into_iter()
-                .map(|e| Failure::new(&subject, e)),
-        );
+        for (index, (path, text)) in rest.iter().zip(&batch.texts).enumerate() {
+            let subject = relative(dir, path);
+            let verdict = read_validate_output(text, batch.stopped_at != Some(index));
+            notes.extend(
+                verdict
+                    .skipped
+                    .iter()
+                    .map(|crd| format!("{subject}: {crd}")),
+            );
+            failures.extend(
+                verdict
+                    .errors
+                    .into_iter()
+                    .map(|e| Failure::new(&subject, e)),
+            );
+        }
+        if !batch.unattributed.trim().is_empty() {
+            failures.push(Failure::new("kubernetes-validate", batch.unattributed));
+        }
+        rest = &rest[batch.stopped_at.map_or(rest.len(), |index| index + 1)..];
     }
     finish(VALIDATE, files.len(), failures, notes)
 }
@@ -122,6 +123,86 @@ fn kustomize_v5() -> Result<(), String> {
     } else {
         Err(format!("its kustomize is {version}, v5 is needed"))
     }
+}
+
+/// One `kubernetes-validate` run over several files, its output split by file.
+#[derive(Debug, Default, PartialEq)]
+struct Batch {
+    /// Output lines about each file, in the order of the files given.
+    texts: Vec<String>,
+    /// The file whose YAML could not be read: the run stopped there (`SystemExit` in
+    /// `resources_from_file`), so the files after it were not checked.
+    stopped_at: Option<usize>,
+    /// Output that names no file.
+    unattributed: String,
+}
+
+/// Runs `kubernetes-validate --strict --quiet` once on `files` (one process: loading the
+/// schemas dominates its run time).
+fn validate_batch(files: &[PathBuf], k8s_version: &str) -> Option<Batch> {
+    let names: Vec<String> = files
+        .iter()
+        .map(|path| path.display().to_string())
+        .collect();
+    let mut args = vec![
+        "-m",
+        "kubernetes_validate",
+        "--strict",
+        "--quiet",
+        "-k",
+        k8s_version,
+    ];
+    args.extend(names.iter().map(String::as_str));
+    let ran = run("python3", &args)?;
+    Some(split_by_file(&ran.text, &names))
+}
+
+/// Sorts output lines to the file each names (`ERROR <file> ...`, `WARN <file> ...`,
+/// `Couldn't parse YAML from file <file>: ...`); continuation lines follow their file.
+fn split_by_file(text: &str, names: &[String]) -> Batch {
+    let mut batch = Batch {
+        texts: vec![String::new(); names.len()],
+        ..Batch::default()
+    };
+    let mut current = None;
+    for line in text.lines() {
+        if let Some(index) = stop_file(line, names) {
+            batch.stopped_at = Some(index);
+            current = Some(index);
+        } else if let Some(index) = reported_file(line, names) {
+            current = Some(index);
+        }
+        let target = match current {
+            Some(index) => &mut batch.texts[index],
+            None => &mut batch.unattributed,
+        };
+        target.push_str(line);
+        target.push('\n');
+    }
+    batch
+}
+
+/// The file of an `ERROR`/`WARN`/`FATAL` line.
+fn reported_file(line: &str, names: &[String]) -> Option<usize> {
+    let (level, rest) = line.split_once(' ')?;
+    if !matches!(level, "ERROR" | "WARN" | "FATAL") {
+        return None;
+    }
+    names.iter().position(|name| {
+        rest.strip_prefix(name.as_str())
+            .is_some_and(|tail| tail.starts_with(' '))
+    })
+}
+
+/// The file a fatal read error names (`utils.py` `resources_from_file`).
+fn stop_file(line: &str, names: &[String]) -> Option<usize> {
+    let rest = line
+        .strip_prefix("Couldn't parse YAML from file ")
+        .or_else(|| line.strip_prefix("Couldn't open file "))?;
+    names.iter().position(|name| {
+        rest.strip_prefix(name.as_str())
+            .is_some_and(|tail| tail.starts_with(':') || tail.starts_with(' '))
+    })
 }
 
 /// What one `kubernetes-validate --quiet` run said about one file.
@@ -197,6 +278,24 @@ mod tests {
             verdict.errors,
             ["Couldn't parse YAML from file x.yaml: bad"]
         );
+    }
+
+    #[test]
+    fn batch_output_is_split_by_file_and_stops_at_bad_yaml() {
+        let names = ["/o/a.yaml", "/o/b.yaml", "/o/c.yaml"].map(String::from);
+        let text = "ERROR /o/a.yaml did not validate: x\nmore about a\n\
+                    Couldn't parse YAML from file /o/b.yaml: mapping values\n  in line 3\n";
+        let batch = split_by_file(text, &names);
+        assert_eq!(
+            batch.texts,
+            [
+                "ERROR /o/a.yaml did not validate: x\nmore about a\n",
+                "Couldn't parse YAML from file /o/b.yaml: mapping values\n  in line 3\n",
+                ""
+            ]
+        );
+        assert_eq!(batch.stopped_at, Some(1));
+        assert_eq!(batch.unattributed, "");
     }
 
     #[test]
