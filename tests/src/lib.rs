@@ -1,1 +1,6 @@
 //! End-to-end tests live in `tests/tests/`; this library holds their shared helpers.
+//!
+//! - [`upstream`]: run upstream tools (cloud-init, kubernetes-validate, kustomize) and
+//!   upstream format data (pfSense default config, qm.conf(5)) on generated files.
+
+pub mod upstream;
