@@ -774,6 +774,7 @@ fn to_data(value: &Value) -> Data {
                 .map(|f| (f.name.to_string(), to_data(&f.value)))
                 .collect(),
         ),
+        Value::Secret(name) => Data::String(crate::emit::secret_ref(name)),
         other => Data::String(other.to_string()),
     }
 }

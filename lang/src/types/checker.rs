@@ -896,10 +896,9 @@ impl<'a> Checker<'a> {
             ExprKind::Str(parts) => self.infer_string(module, locals, parts),
             ExprKind::Paren(inner) => self.infer(module, locals, inner),
             ExprKind::List(items) => {
-                // Literal types widen inside collections: `["a", "b"]` is a `[string]`.
                 let mut element = Type::Never;
                 for item in items {
-                    let ty = self.infer(module, locals, item).widen();
+                    let ty = self.infer(module, locals, item);
                     element = join(&element, &ty);
                 }
                 Type::List(Rc::new(element))
@@ -910,7 +909,7 @@ impl<'a> Checker<'a> {
                     .iter()
                     .map(|f| FieldType {
                         name: f.name.name.clone(),
-                        ty: self.infer(module, locals, &f.value).widen(),
+                        ty: self.infer(module, locals, &f.value),
                         default: None,
                         doc: None,
                         span: f.name.span,
@@ -1203,6 +1202,21 @@ impl<'a> Checker<'a> {
             Type::Error => Type::Error,
             Type::Json => Type::Json,
             Type::Optional(inner) => self.field_type(&inner.clone(), field),
+            Type::Union(members) if members.iter().all(|m| matches!(m, Type::Record(_))) => {
+                let mut joined = Type::Never;
+                for member in members.iter() {
+                    let Type::Record(record) = member else { continue };
+                    match record.field(&field.name) {
+                        Some(f) => joined = join(&joined, &f.ty),
+                        None => {
+                            let record = record.clone();
+                            self.unknown_field(field.span, &field.name, &record);
+                            return Type::Error;
+                        }
+                    }
+                }
+                joined
+            }
             Type::Record(record) => match record.field(&field.name) {
                 Some(f) => f.ty.clone(),
                 None => {
@@ -1721,7 +1735,7 @@ pub fn method_signature(receiver: &Type, name: &str) -> Option<(Vec<Type>, Type)
         (Cidr, "contains") => (vec![Ip], Bool),
         (Cidr, "subnet") => (vec![Int, Int], Cidr),
         (List(_), "len") => (vec![], Int),
-        (List(element), "contains") => (vec![(**element).clone()], Bool),
+        (List(element), "contains") => (vec![element.widen()], Bool),
         (Map(_), "len") => (vec![], Int),
         (Map(_), "keys") => (vec![], list(Str)),
         (Map(value), "values") => (vec![], list((**value).clone())),

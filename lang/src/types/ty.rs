@@ -121,6 +121,8 @@ impl Type {
         match self {
             Type::StrLit(_) => Type::Str,
             Type::IntRange(..) => Type::Int,
+            Type::Union(members) if members.iter().all(|m| m.widen().is_str()) => Type::Str,
+            Type::Union(members) if members.iter().all(|m| m.is_int()) => Type::Int,
             other => other.clone(),
         }
     }
@@ -203,6 +205,15 @@ fn json_compatible(ty: &Type) -> bool {
     }
 }
 
+fn same_fields(x: &RecordType, y: &RecordType) -> bool {
+    x.name.is_none()
+        && y.name.is_none()
+        && x.kind.is_none()
+        && y.kind.is_none()
+        && x.fields.len() == y.fields.len()
+        && x.fields.iter().all(|f| y.field(&f.name).is_some())
+}
+
 /// The type of `if c then a else b` (and of list elements): the wider of the two, or a union.
 pub fn join(a: &Type, b: &Type) -> Type {
     if matches!(a, Type::Never | Type::Error) {
@@ -219,6 +230,32 @@ pub fn join(a: &Type, b: &Type) -> Type {
         },
         (Type::StrLit(x), Type::StrLit(y)) if x != y => {
             Type::Union(Rc::new(vec![a.clone(), b.clone()]))
+        }
+        (Type::Record(x), Type::Record(y))
+            if same_fields(x, y) && !assignable(a, b) && !assignable(b, a) =>
+        {
+            // Two anonymous records with the same fields join field by field, so that a list
+            // of such records keeps one record type.
+            let fields = x
+                .fields
+                .iter()
+                .map(|f| FieldType {
+                    name: f.name.clone(),
+                    ty: join(
+                        &f.ty,
+                        &y.field(&f.name).map_or(Type::Error, |g| g.ty.clone()),
+                    ),
+                    default: None,
+                    doc: None,
+                    span: f.span,
+                })
+                .collect();
+            Type::Record(Rc::new(RecordType {
+                name: None,
+                kind: None,
+                fields,
+                module: x.module,
+            }))
         }
         _ if assignable(a, b) => b.clone(),
         _ if assignable(b, a) => a.clone(),

@@ -76,10 +76,13 @@ fn static_addressing(
     let cidr = format!("{address}/{}", vlan.subnet.prefix);
     let mut entries = vec![("addresses", Yaml::strs([cidr]))];
     if std::mem::take(default_route) {
+        // `0.0.0.0/0`, not netplan's `default`: Debian 12's cloud-init 22.4.2 renders v2
+        // network-config itself (no netplan there) and rejects `to: default` ("Address default
+        // is not a valid ip address", cloudinit/net/network_state.py of that release).
         let to = if vlan.gateway.is_ipv6() {
             "::/0"
         } else {
-            "default"
+            "0.0.0.0/0"
         };
         let route = Yaml::map([("to", Yaml::str(to)), ("via", Yaml::str(gateway.clone()))]);
         entries.push(("routes", Yaml::Seq(vec![route])));
@@ -119,7 +122,7 @@ mod tests {
                    macaddress: \"{mac}\"\n    \
                  set-name: eth0\n    \
                  addresses:\n      - \"10.20.0.12/24\"\n    \
-                 routes:\n      - to: default\n        via: \"10.20.0.1\"\n    \
+                 routes:\n      - to: \"0.0.0.0/0\"\n        via: \"10.20.0.1\"\n    \
                  nameservers:\n      \
                    addresses:\n        - \"10.20.0.1\"\n      \
                    search:\n        - lab.home.arpa\n"
@@ -141,7 +144,7 @@ mod tests {
         vm.nics.value.insert("net1".into(), second);
         vm.nics.value.insert("net2".into(), third);
         let text = network_config(&model, "worker-1");
-        assert_eq!(text.matches("to: default").count(), 1, "{text}");
+        assert_eq!(text.matches("to: \"0.0.0.0/0\"").count(), 1, "{text}");
         assert!(text.contains("  net1:\n    match:\n      macaddress: \"bc:24:11:ab:cd:ef\"\n    set-name: eth1\n    addresses:\n      - \"10.30.0.7/24\"\n    nameservers:\n"), "{text}");
         assert!(text.ends_with("  net2:\n    match:\n      macaddress: \"bc:24:11:ab:cd:ef\"\n    set-name: eth2\n    dhcp4: true\n"), "{text}");
     }

@@ -87,10 +87,7 @@ impl Secrets {
     }
 }
 
-/// The reference to secret `name` written into generated files.
-pub fn secret_ref(name: &str) -> String {
-    format!("${{secret:{name}}}")
-}
+pub use crate::emit::secret_ref;
 
 /// The kubeadm config files of `cluster`'s nodes.
 pub fn files(model: &Model, cluster: &Cluster) -> KubeadmFiles {

@@ -43,7 +43,7 @@ pub fn system(plan: &Plan, site: Option<&Site>) -> El {
             "1999",
             Some("page-all"),
         ))
-        .with(admin_user(keys))
+        .with(admin_user(&plan.fw.name, keys))
         .with(El::text("nextuid", "2000"))
         .with(El::text("nextgid", "2000"))
         .with(El::text(
@@ -88,9 +88,10 @@ fn group(name: &str, description: &str, gid: &str, privilege: Option<&str>) -> E
         .with_all(privilege.map(|p| El::text("priv", p)))
 }
 
-/// The factory admin (uid 0, password `pfsense` until changed in the GUI) with the
-/// operator's SSH keys (`auth.inc` `local_user_set` base64-decodes `authorizedkeys`).
-fn admin_user(keys: &[String]) -> El {
+/// The admin user (uid 0) with the operator's SSH keys (`auth.inc` `local_user_set`
+/// base64-decodes `authorizedkeys`). Its password hash is a secret reference, never the
+/// factory `pfsense` password: the apply step puts a bcrypt hash in its place.
+fn admin_user(firewall: &str, keys: &[String]) -> El {
     let mut user = El::new("user")
         .with(El::text("name", "admin"))
         .with(El::text("descr", "System Administrator"))
@@ -98,7 +99,7 @@ fn admin_user(keys: &[String]) -> El {
         .with(El::text("groupname", "admins"))
         .with(El::text(
             "bcrypt-hash",
-            "$2b$10$13u6qwCOwODv34GyCMgdWub6oQF3RX0rG7c3d3X4JvzuEmAXLYDd2",
+            crate::emit::secret_ref(&format!("pfsense-{firewall}-admin-bcrypt-hash")),
         ))
         .with(El::text("uid", "0"))
         .with(El::text("priv", "user-shell-access"));
