@@ -104,6 +104,9 @@ fn config(model: &Model, fw: &Firewall) -> El {
         .with_all(system::gateways(&plan))
         .with(El::new("staticroutes"))
         .with(services::dhcpd(&plan))
+        // No DHCPv6 server: the platform's VLANs are IPv4; the section exists (empty) as in
+        // the factory default, so every part of pfSense that reads it finds it.
+        .with(system::factory("dhcpdv6"))
         .with(system::factory("snmpd"))
         .with(system::factory("diag"))
         .with(system::factory("syslog"))

@@ -23,6 +23,13 @@ pub const KNOWN_CRDS: &[(&str, &str)] = &[
     ("source.toolkit.fluxcd.io/v1", "HelmRepository"),
     ("source.toolkit.fluxcd.io/v1", "GitRepository"),
     ("kustomize.toolkit.fluxcd.io/v1", "Kustomization"),
+    // cert-manager (cert-manager.io/v1) and MetalLB (metallb.io/v1beta1), as the platform's
+    // raw manifests use them.
+    ("cert-manager.io/v1", "Certificate"),
+    ("cert-manager.io/v1", "ClusterIssuer"),
+    ("cert-manager.io/v1", "Issuer"),
+    ("metallb.io/v1beta1", "IPAddressPool"),
+    ("metallb.io/v1beta1", "L2Advertisement"),
 ];
 
 const VALIDATE: &str = "kubernetes-validate --strict";

@@ -216,15 +216,17 @@ fn description(model: &Model, pools: &Pools, vm: &Vm) -> Vec<String> {
         lines.push(String::new());
         lines.extend(own.lines().map(str::to_string));
     }
-    lines.push(String::new());
-    lines.push(format!(
-        "Cloud-init snippets on storage {}, copied from cloud-init/{}/ of the plat output",
-        snippets_storage(model, vm),
-        vm.name
-    ));
-    lines.push(String::new());
-    for (file, kind) in SNIPPETS {
-        lines.push(format!("    {file:<14} -> {}", snippet(vm, kind)));
+    if *vm.cloud_init {
+        lines.push(String::new());
+        lines.push(format!(
+            "Cloud-init snippets on storage {}, copied from cloud-init/{}/ of the plat output",
+            snippets_storage(model, vm),
+            vm.name
+        ));
+        lines.push(String::new());
+        for (file, kind) in SNIPPETS {
+            lines.push(format!("    {file:<14} -> {}", snippet(vm, kind)));
+        }
     }
     let commands = disk_commands(pools, vm);
     if !commands.is_empty() {
