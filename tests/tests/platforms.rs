@@ -4,6 +4,7 @@
 //! - accepted by the upstream tools (cloud-init, kubernetes-validate, kustomize) and by the
 //!   structural checks against pfSense's default config and Proxmox's option syntax;
 //! - what the insta snapshots (one `//// path` header per file) say they are.
+//!
 //! The repository's committed `out/` is checked the same way, and every `out/` path the
 //! runbooks name must exist in it.
 
