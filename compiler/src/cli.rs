@@ -183,12 +183,10 @@ fn eval(path: PathBuf, expr: Option<String>, style: Style) -> ExitCode {
         return ExitCode::from(1);
     }
     let json = match expr {
-        Some(text) => match crate::values::eval_expression(&compilation, &text) {
+        Some(text) => match crate::values::eval_expression(&project, &text) {
             Ok(json) => json,
-            Err(diagnostics) => {
-                let _ = std::io::stderr().write_all(
-                    render_human(&compilation.front.loaded.sources, &diagnostics, style).as_bytes(),
-                );
+            Err(failed) => {
+                report(&failed, Format::Human, style);
                 return ExitCode::from(1);
             }
         },

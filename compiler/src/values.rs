@@ -2,13 +2,13 @@
 //! addresses and subnets their canonical text, secrets `{"secret": name}`, entity
 //! references `{"ref": "kind name"}`. Record fields keep their order.
 
-use plat_lang::diagnostic::Diagnostic;
-use plat_lang::span::FileId;
-use plat_lang::syntax::parser::parse_expr;
+use plat_lang::eval::Limits;
+use plat_lang::load::{LoadError, Loader};
 use plat_lang::value::Value;
 use serde_json::{json, Map, Value as Json};
 
-use crate::compile::Compilation;
+use crate::compile::{Compilation, PRELUDE};
+use crate::sources::{FsLoader, Project};
 
 /// A value as JSON; nested entities become references.
 pub fn to_json(value: &Value, top: bool) -> Json {
@@ -62,15 +62,58 @@ pub fn program_json(compilation: &Compilation) -> Json {
     json!({ "lets": lets, "entities": entities })
 }
 
-/// Evaluates `text` in the scope of the first root file.
-pub fn eval_expression(compilation: &Compilation, text: &str) -> Result<Json, Vec<Diagnostic>> {
-    let loaded = &compilation.front.loaded;
-    let module = loaded.roots.first().copied().unwrap_or(0);
-    // The expression is parsed as a file of its own; its spans point at that text.
-    let (expr, diagnostics) = parse_expr(FileId(u32::MAX), text);
-    let Some(expr) = expr else {
-        return Err(diagnostics);
+/// The name of the synthetic file `plat eval --expr` adds to the project.
+const EXPRESSION_FILE: &str = "<expr>.plat";
+
+/// Serves the project's files, plus the synthetic expression file.
+struct WithExpression<'a> {
+    files: FsLoader,
+    expression: &'a str,
+}
+
+impl Loader for WithExpression<'_> {
+    fn load(&self, path: &str) -> Result<String, LoadError> {
+        if path == EXPRESSION_FILE {
+            return Ok(self.expression.to_string());
+        }
+        self.files.load(path)
+    }
+}
+
+/// Evaluates `text` with everything the project declares in scope: the expression becomes
+/// `let result = (...)` in a synthetic file that imports every root file, so it is
+/// type-checked like any other source before it is evaluated.
+pub fn eval_expression(project: &Project, text: &str) -> Result<Json, Box<Compilation>> {
+    let mut source: String = project
+        .files
+        .iter()
+        .map(|f| format!("import \"{f}\"\n"))
+        .collect();
+    source.push_str(&format!("let result = (\n{text}\n)\n"));
+    let loader = WithExpression {
+        files: FsLoader::new(project.root.clone()),
+        expression: &source,
     };
-    plat_lang::eval::eval_expr(loaded, &compilation.front.env, module, &expr)
-        .map(|v| to_json(&v, true))
+    let mut roots = project.files.clone();
+    roots.push(EXPRESSION_FILE.to_string());
+    let front = plat_lang::driver::compile(PRELUDE, &roots, &loader, Limits::default());
+    let value = front.program.as_ref().and_then(|program| {
+        let module = front.loaded.modules.len().checked_sub(1)?;
+        program
+            .lets
+            .iter()
+            .find(|l| l.module == module && &*l.name == "result")
+            .map(|l| to_json(&l.value, true))
+    });
+    match value {
+        Some(json) if !front.has_errors() => Ok(json),
+        _ => {
+            let diagnostics = front.diagnostics.clone();
+            Err(Box::new(Compilation {
+                front,
+                model: None,
+                diagnostics,
+            }))
+        }
+    }
 }

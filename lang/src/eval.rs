@@ -118,23 +118,6 @@ pub fn eval(loaded: &Loaded, env: &Env, limits: Limits) -> (Program, Vec<Diagnos
     (program, evaluator.diagnostics)
 }
 
-/// Evaluates one expression in the scope of `module` (for `plat eval --expr`), after the
-/// whole program has been evaluated.
-pub fn eval_expr(
-    loaded: &Loaded,
-    env: &Env,
-    module: usize,
-    expr: &crate::syntax::ast::Expr,
-) -> Result<Value, Vec<Diagnostic>> {
-    let mut evaluator = Evaluator::new(loaded, env, Limits::default());
-    evaluator.expand_all();
-    evaluator.module = module;
-    match evaluator.eval(expr) {
-        Ok(value) if evaluator.diagnostics.is_empty() => Ok(value),
-        _ => Err(evaluator.diagnostics),
-    }
-}
-
 /// An error was reported (or a dependency failed): stop evaluating this value.
 #[derive(Debug)]
 pub(crate) struct Stop;
