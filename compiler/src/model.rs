@@ -282,6 +282,12 @@ pub struct Vm {
     pub packages: At<Vec<String>>,
     /// Configured by cloud-init (off for appliances).
     pub cloud_init: At<bool>,
+    /// QEMU OS type (`l26`, `other`).
+    pub ostype: At<String>,
+    /// `serial` or `vga`.
+    pub console: At<String>,
+    /// Installer ISO volume.
+    pub iso: At<Option<String>>,
     /// Derived SMBIOS UUID.
     pub smbios_uuid: String,
     /// Derived vmgenid.

@@ -81,6 +81,9 @@ fn node_vm(name: &str, index: u32, cores: u32, memory_gib: i64, disk_gib: i64, r
         agent: at(true),
         packages: at(Vec::new()),
         cloud_init: at(true),
+        ostype: at("l26".into()),
+        console: at("serial".into()),
+        iso: at(None),
         smbios_uuid: ids::uuid("smbios", name),
         vmgenid: ids::uuid("vmgenid", name),
     }

@@ -471,6 +471,9 @@ impl Lower {
             agent: self.boolean(r, "agent")?,
             packages: self.strings(r, "packages")?,
             cloud_init: self.boolean(r, "cloud_init")?,
+            ostype: self.string(r, "ostype")?,
+            console: self.string(r, "console")?,
+            iso: self.opt_string(r, "iso")?,
             smbios_uuid: ids::uuid("smbios", name),
             vmgenid: ids::uuid("vmgenid", name),
         })

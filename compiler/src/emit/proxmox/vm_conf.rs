@@ -65,11 +65,19 @@ fn machine_keys(vm: &Vm) -> Vec<(&'static str, String)> {
         ("memory", mebibytes(*vm.memory).to_string()),
         ("name", vm.name.clone()),
         ("onboot", flag(*vm.onboot)),
-        ("ostype", "l26".to_string()),
+        ("ostype", vm.ostype.value.clone()),
         ("serial0", "socket".to_string()),
         ("smbios1", format!("uuid={}", vm.smbios_uuid)),
         ("sockets", vm.sockets.to_string()),
-        ("vga", "serial0".to_string()),
+        (
+            "vga",
+            if vm.console.as_str() == "vga" {
+                "std"
+            } else {
+                "serial0"
+            }
+            .to_string(),
+        ),
         ("vmgenid", vm.vmgenid.clone()),
     ];
     if let Some(startup) = vm.startup.as_ref() {
@@ -83,6 +91,9 @@ fn machine_keys(vm: &Vm) -> Vec<(&'static str, String)> {
 /// Disks, the cloud-init drive and its snippets, NICs with their addressing, boot order.
 fn device_keys(model: &Model, pools: &Pools, vm: &Vm) -> Vec<(String, String)> {
     let mut keys = vec![("scsihw".to_string(), "virtio-scsi-single".to_string())];
+    if let Some(iso) = vm.iso.as_ref() {
+        keys.push(("ide0".to_string(), format!("{iso},media=cdrom")));
+    }
     if *vm.cloud_init {
         let ci_volume = pools.cloudinit_volume(&cloudinit_storage(model, vm), *vm.vmid);
         keys.push(("ide2".to_string(), format!("{ci_volume},media=cdrom")));
@@ -191,11 +202,13 @@ fn snippet(vm: &Vm, kind: &str) -> String {
 
 /// `boot: order=...`: the disks, then the NICs (network boot as the fallback).
 fn boot_order(vm: &Vm) -> Option<String> {
+    let cdrom = vm.iso.is_some().then_some("ide0");
     let devices: Vec<&str> = vm
         .disks
         .keys()
-        .chain(vm.nics.keys())
         .map(String::as_str)
+        .chain(cdrom)
+        .chain(vm.nics.keys().map(String::as_str))
         .collect();
     (!devices.is_empty()).then(|| format!("order={}", devices.join(";")))
 }
