@@ -427,7 +427,7 @@ impl<'a> Lexer<'a> {
                     self.diagnostics.push(
                         Diagnostic::error(
                             "parse::escape",
-                            Span::new(self.file, start + offset, start + offset + 2),
+                            Span::new(self.file, start + offset, start + offset + escape_len(raw, offset)),
                             message,
                         )
                         .with_help("escapes are \\n \\t \\r \\\\ \\\" \\$ and \\u{hex}"),
@@ -439,6 +439,15 @@ impl<'a> Lexer<'a> {
         self.push(Tok::StrText(text), start, start + end);
         self.pos += end;
     }
+}
+
+/// The length in bytes of the escape starting with the `\\` at byte `offset` of `raw`: the
+/// backslash and the character after it (to the end of `raw` if there is none).
+pub fn escape_len(raw: &str, offset: usize) -> usize {
+    1 + raw
+        .get(offset + 1..)
+        .and_then(|rest| rest.chars().next())
+        .map_or(0, char::len_utf8)
 }
 
 /// Processes escapes. On error, returns the byte offset of the bad escape and a message.

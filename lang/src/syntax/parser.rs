@@ -8,7 +8,7 @@
 use crate::diagnostic::Diagnostic;
 use crate::span::{FileId, Span};
 use crate::syntax::ast::*;
-use crate::syntax::lexer::{lex, unescape, Tok, Token};
+use crate::syntax::lexer::{escape_len, lex, unescape, Tok, Token};
 
 /// Nesting depth beyond which the parser reports `limit::depth` instead of recursing.
 pub const MAX_DEPTH: u32 = 128;
@@ -983,6 +983,17 @@ impl Parser<'_> {
         for (text, expr, span) in raw {
             match (text, expr) {
                 (Some(text), _) => {
+                    // Escapes are checked on the raw text, where the error's position is known;
+                    // removing indentation never creates or breaks an escape.
+                    if let Err((offset, message)) = unescape(&text) {
+                        let start = span.start as usize + offset;
+                        let end = start + escape_len(&text, offset);
+                        self.diagnostics.push(
+                            Diagnostic::error("parse::escape", Span::new(span.file, start, end), message)
+                                .with_help("escapes are \\n \\t \\r \\\\ \\\" \\$ and \\u{hex}"),
+                        );
+                        return Err(Failed);
+                    }
                     spans.push((flat.len(), span));
                     flat.push_str(&text);
                 }
