@@ -137,6 +137,10 @@ impl Parser<'_> {
     fn fail<T>(&mut self, expected: &str) -> PResult<T> {
         let found = Self::describe(self.peek());
         let span = self.span();
+        if self.follows_lexer_error() {
+            // The lexer dropped what stood here and said why; this error would only repeat it.
+            return Err(Failed);
+        }
         let help = match self.peek() {
             Tok::Punct("}") | Tok::Punct(",") | Tok::Punct(")") | Tok::Punct("]")
                 if expected.contains("expression") =>
@@ -155,6 +159,20 @@ impl Parser<'_> {
             .with_help(help),
         );
         Err(Failed)
+    }
+
+    /// True when a diagnostic lies between the previous token and the current one: the
+    /// lexer rejected text there (an unknown character, `...`, an unterminated string).
+    fn follows_lexer_error(&self) -> bool {
+        let gap_start = if self.pos == 0 {
+            0
+        } else {
+            self.prev_span().end
+        };
+        let gap_end = self.span().start;
+        self.diagnostics
+            .iter()
+            .any(|d| d.span.start >= gap_start && d.span.end <= gap_end)
     }
 
     fn expect_punct(&mut self, p: &'static str) -> PResult<Span> {
@@ -662,9 +680,13 @@ impl Parser<'_> {
                 span,
             };
             if prec == Prec::Compare && self.binary_op().is_some_and(|(_, p)| p == Prec::Compare) {
-                return self.fail(
-                    "an operator other than a comparison (comparisons do not chain; use `&&`)",
+                let span = self.span();
+                self.diagnostics.push(
+                    Diagnostic::error("parse::syntax", span, "comparisons do not chain")
+                        .with_label("a second comparison")
+                        .with_help("join two comparisons with `&&`: `a < b && b < c`"),
                 );
+                return Err(Failed);
             }
         }
         Ok(left)
