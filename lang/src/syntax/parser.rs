@@ -595,9 +595,10 @@ impl Parser<'_> {
     fn expect_signed_int(&mut self) -> PResult<i64> {
         let negative = self.eat_punct("-");
         match self.peek().clone() {
+            // i64::MIN marks the magnitude 2^63, which the lexer allows only after `-`.
             Tok::Int(i) => {
                 self.bump();
-                Ok(if negative { -i } else { i })
+                Ok(if negative { i.wrapping_neg() } else { i })
             }
             _ => self.fail("an integer bound"),
         }
@@ -727,16 +728,28 @@ impl Parser<'_> {
             return self.postfix();
         };
         self.bump();
+        // `-9223372036854775808`: the lexer marks the magnitude 2^63 after a `-` as
+        // `Int(i64::MIN)`, which is exactly the value of the negated literal.
+        if op == UnOp::Neg && self.peek() == &Tok::Int(i64::MIN) {
+            let end = self.bump().span;
+            return Ok(Expr {
+                kind: ExprKind::Int(i64::MIN),
+                span: start.to(end),
+            });
+        }
         self.enter()?;
         let operand = self.unary();
         self.leave();
         let operand = operand?;
-        // Fold `-literal` so that i64::MIN is writable and literals stay literals.
+        // Fold `-literal` so that literals stay literals (`- -9223372036854775808` is left to
+        // evaluation, which reports the overflow).
         if let (UnOp::Neg, ExprKind::Int(i)) = (op, &operand.kind) {
-            return Ok(Expr {
-                kind: ExprKind::Int(-i),
-                span: start.to(operand.span),
-            });
+            if let Some(negated) = i.checked_neg() {
+                return Ok(Expr {
+                    kind: ExprKind::Int(negated),
+                    span: start.to(operand.span),
+                });
+            }
         }
         let span = start.to(operand.span);
         Ok(Expr {
@@ -806,6 +819,18 @@ impl Parser<'_> {
         let start = self.span();
         let literal = |kind| Ok(Some(kind));
         let kind: PResult<Option<ExprKind>> = match self.peek().clone() {
+            Tok::Int(i64::MIN) => {
+                // The magnitude 2^63 after a binary `-` (`a - 9223372036854775808`).
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        "value::overflow",
+                        start,
+                        "`9223372036854775808` does not fit in a 64-bit integer",
+                    )
+                    .with_help("integers range from -9223372036854775808 to 9223372036854775807"),
+                );
+                literal(ExprKind::Int(0))
+            }
             Tok::Int(i) => literal(ExprKind::Int(i)),
             Tok::Size(b) => literal(ExprKind::Size(b)),
             Tok::Duration(ms) => literal(ExprKind::Duration(ms)),
