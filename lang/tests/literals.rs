@@ -313,3 +313,27 @@ fn ranges_exclude_or_include_the_end() {
     assert_eq!(error("-9223372036854775808..=9223372036854775807"), "limit::list-length");
     assert_eq!(error("range(0, 9223372036854775807)"), "limit::list-length");
 }
+
+#[test]
+fn deep_chains_are_refused() {
+    // Like the CLI, on a large stack: a 900-deep chain is checked and evaluated recursively.
+    std::thread::Builder::new()
+        .stack_size(256 << 20)
+        .spawn(deep_chains)
+        .expect("thread")
+        .join()
+        .expect("no panic");
+}
+
+fn deep_chains() {
+    // Chains are built in loops; their depth is limited so that no phase overflows its stack.
+    let sum = |n: usize| format!("1{}", " + 1".repeat(n));
+    assert_eq!(int(&sum(900)), 901);
+    assert_eq!(error(&sum(5_000)), "limit::depth");
+    assert_eq!(error(&format!("{{ y = 1 }}{}", ".y".repeat(5_000))), "limit::depth");
+    assert_eq!(error(&format!("1{}", " with { a = 1 }".repeat(5_000))), "limit::depth");
+    let optional = run(&format!("type T = int{}\n", "?".repeat(5_000)));
+    assert_eq!(optional.err(), Some(vec!["limit::depth"]));
+    let nested_for = run(&"for i in [1] {\n".repeat(5_000));
+    assert_eq!(nested_for.err(), Some(vec!["limit::depth"]));
+}

@@ -8,6 +8,7 @@
 use crate::diagnostic::Diagnostic;
 use crate::span::{FileId, Span};
 use crate::syntax::ast::*;
+use crate::syntax::depth::{self, MAX_TREE_DEPTH};
 use crate::syntax::lexer::{escape_len, lex, unescape, Tok, Token};
 
 /// Nesting depth beyond which the parser reports `limit::depth` instead of recursing.
@@ -42,7 +43,11 @@ pub fn parse_expr(file: FileId, text: &str) -> (Option<Expr>, Vec<Diagnostic>) {
         diagnostics,
         depth: 0,
     };
-    let expr = parser.expect_expr().ok();
+    let mut expr = parser.expect_expr().ok();
+    if let Some(span) = expr.as_ref().and_then(depth::expr_too_deep) {
+        parser.too_deep(span);
+        expr = None;
+    }
     if expr.is_some() && parser.peek() != &Tok::Eof {
         let _ = parser.fail::<()>("end of input");
     }
@@ -233,6 +238,19 @@ impl Parser<'_> {
         self.depth -= 1;
     }
 
+    /// Reports a declaration whose tree is deeper than [`depth::MAX_TREE_DEPTH`] at `span`'s
+    /// start (the deepest node may span many lines).
+    fn too_deep(&mut self, span: Span) {
+        self.diagnostics.push(
+            Diagnostic::error(
+                "limit::depth",
+                Span { end: span.start, ..span },
+                format!("this declaration nests deeper than {MAX_TREE_DEPTH} levels"),
+            )
+            .with_help("split long chains of operators, fields or `with` with `let` bindings"),
+        );
+    }
+
     /// Skips to the next token that starts a line at column 0.
     fn recover(&mut self) {
         self.bump();
@@ -264,8 +282,15 @@ impl Parser<'_> {
             }
             let before = self.pos;
             match self.expect_item(doc) {
-                Ok(item) => items.push(item),
+                Ok(item) => match depth::item_too_deep(&item) {
+                    Some(span) => self.too_deep(span),
+                    None => items.push(item),
+                },
                 Err(Failed) => {
+                    if self.diagnostics.last().is_some_and(|d| d.code == "limit::depth") {
+                        // Recovering inside runaway nesting would report it once per line.
+                        break;
+                    }
                     if self.pos == before || !self.at_line_start() {
                         self.recover();
                     }
@@ -409,18 +434,29 @@ impl Parser<'_> {
         self.expect_keyword("in")?;
         let iter = self.expect_expr()?;
         self.expect_punct("{")?;
+        self.enter()?;
+        let items = self.for_body();
+        self.leave();
+        Ok(ItemKind::For {
+            var,
+            iter,
+            items: items?,
+        })
+    }
+
+    /// The declarations of a `for` up to and including the closing `}`.
+    fn for_body(&mut self) -> PResult<Vec<Item>> {
         let mut items = Vec::new();
         loop {
             let doc = self.docs();
             if self.eat_punct("}") {
-                break;
+                return Ok(items);
             }
             if self.peek() == &Tok::Eof {
                 return self.fail("`}`");
             }
             items.push(self.expect_item(doc)?);
         }
-        Ok(ItemKind::For { var, iter, items })
     }
 
     fn assert_item(&mut self) -> PResult<ItemKind> {
