@@ -18,8 +18,14 @@ pub enum Style {
 
 struct Report<'a> {
     diagnostic: &'a Diagnostic,
-    source: NamedSource<String>,
+    /// The file, or `None` when no snippet is drawn.
+    source: Option<NamedSource<String>>,
 }
+
+/// Columns beyond which no snippet is drawn: miette pads labels with `{:width$}`, which
+/// panics for widths above `u16::MAX` (a very long line, such as a generated one), and such
+/// a snippet would not be readable anyway. The location is then given in the help.
+const MAX_SNIPPET_COLUMN: usize = 10_000;
 
 impl fmt::Debug for Report<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -59,10 +65,13 @@ impl miette::Diagnostic for Report<'_> {
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        Some(&self.source)
+        self.source
+            .as_ref()
+            .map(|source| source as &dyn miette::SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        self.source.as_ref()?;
         let primary = std::iter::once(LabeledSpan::new_primary_with_span(
             (!self.diagnostic.label.is_empty()).then(|| self.diagnostic.label.clone()),
             source_span(self.diagnostic.span),
@@ -106,9 +115,29 @@ pub fn render_human(sources: &SourceMap, diagnostics: &[Diagnostic], style: Styl
                 None => note,
             });
         }
+        let same_file = diagnostic
+            .secondary
+            .iter()
+            .filter(|l| l.span.file == diagnostic.span.file)
+            .map(|l| l.span);
+        let too_wide = std::iter::once(diagnostic.span)
+            .chain(same_file)
+            .flat_map(|span| [span.start, span.end])
+            .any(|offset| file.line_col(offset).1 > MAX_SNIPPET_COLUMN);
+        let source = if too_wide {
+            let (line, column) = file.line_col(diagnostic.span.start);
+            let note = format!("at {}:{line}:{column}", file.path);
+            shown.help = Some(match shown.help {
+                Some(help) => format!("{help}\n{note}"),
+                None => note,
+            });
+            None
+        } else {
+            Some(NamedSource::new(file.path.clone(), file.text.clone()))
+        };
         let report = Report {
             diagnostic: &shown,
-            source: NamedSource::new(file.path.clone(), file.text.clone()),
+            source,
         };
         let _ = handler.render_report(&mut out, &report);
         out.push('\n');
