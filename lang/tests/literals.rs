@@ -105,7 +105,10 @@ fn integer_literals_are_64_bit() {
     assert_eq!(token("1_000_000"), Tok::Int(1_000_000));
     assert_eq!(token("9223372036854775807"), Tok::Int(i64::MAX));
     assert_eq!(lex_errors("9223372036854775808"), vec!["value::overflow"]);
-    assert_eq!(lex_errors("99999999999999999999999"), vec!["value::overflow"]);
+    assert_eq!(
+        lex_errors("99999999999999999999999"),
+        vec!["value::overflow"]
+    );
     assert_eq!(int("9_223_372_036_854_775_807"), i64::MAX);
     assert_eq!(int("-9223372036854775807"), -i64::MAX);
 }
@@ -192,7 +195,10 @@ fn duration_units_are_milliseconds() {
     assert_eq!(token("1min"), Tok::Duration(60_000));
     assert_eq!(token("1h"), Tok::Duration(3_600_000));
     assert_eq!(token("1d"), Tok::Duration(86_400_000));
-    assert_eq!(token("106751991167d"), Tok::Duration(106_751_991_167 * 86_400_000));
+    assert_eq!(
+        token("106751991167d"),
+        Tok::Duration(106_751_991_167 * 86_400_000)
+    );
     assert_eq!(lex_errors("106751991168d"), vec!["value::overflow"]);
     assert_eq!(value("90s"), value("1min + 30s"));
 }
@@ -215,7 +221,10 @@ fn ipv4_addresses() {
     }
     // Three parts are no address: numbers and dots.
     let (tokens, _) = lexed("1.2.3");
-    assert!(!tokens.iter().any(|t| matches!(t, Tok::Ip(_))), "{tokens:?}");
+    assert!(
+        !tokens.iter().any(|t| matches!(t, Tok::Ip(_))),
+        "{tokens:?}"
+    );
 }
 
 #[test]
@@ -254,15 +263,32 @@ fn macs() {
     assert_eq!(token("bc:24:11:0a:00:01"), mac);
     assert_eq!(token("BC:24:11:0A:00:01"), mac);
     assert_eq!(token("Bc:24:11:0a:00:01"), mac);
-    assert_eq!(token("00:11:22:33:44:55"), Tok::Mac([0, 0x11, 0x22, 0x33, 0x44, 0x55]));
-    assert_eq!(value("\"${BC:24:11:0A:00:01}\""), Ok(Value::Str("bc:24:11:0a:00:01".into())));
+    assert_eq!(
+        token("00:11:22:33:44:55"),
+        Tok::Mac([0, 0x11, 0x22, 0x33, 0x44, 0x55])
+    );
+    assert_eq!(
+        value("\"${BC:24:11:0A:00:01}\""),
+        Ok(Value::Str("bc:24:11:0a:00:01".into()))
+    );
     // Not one MAC: five or seven groups, one-digit groups, dashes.
-    for text in ["bc:24:11:0a:00", "bc:24:11:0a:00:01:02", "bc:24:11:0a:00:1", "bc-24-11-0a-00-01"] {
+    for text in [
+        "bc:24:11:0a:00",
+        "bc:24:11:0a:00:01:02",
+        "bc:24:11:0a:00:1",
+        "bc-24-11-0a-00-01",
+    ] {
         let (tokens, _) = lexed(text);
-        assert!(!matches!(tokens.as_slice(), [Tok::Mac(_)]), "{text}: {tokens:?}");
+        assert!(
+            !matches!(tokens.as_slice(), [Tok::Mac(_)]),
+            "{text}: {tokens:?}"
+        );
     }
     // Eight groups with seven colons are an IPv6 address, not a MAC.
-    assert!(matches!(token("fd00:0:0:0:0:0:0:1"), Tok::Ip(IpAddr::V6(_))));
+    assert!(matches!(
+        token("fd00:0:0:0:0:0:0:1"),
+        Tok::Ip(IpAddr::V6(_))
+    ));
 }
 
 #[test]
@@ -270,16 +296,29 @@ fn dashes_in_names_and_subtraction() {
     let ident = |t: &str| Tok::Ident(t.into());
     assert_eq!(token("cp-1"), ident("cp-1"));
     assert_eq!(token("a-b-c"), ident("a-b-c"));
-    assert_eq!(lexed("cp - 1").0, vec![ident("cp"), Tok::Punct("-"), Tok::Int(1)]);
-    assert_eq!(lexed("cp -1").0, vec![ident("cp"), Tok::Punct("-"), Tok::Int(1)]);
-    assert_eq!(lexed("cp- 1").0, vec![ident("cp"), Tok::Punct("-"), Tok::Int(1)]);
-    assert_eq!(lexed("1-2").0, vec![Tok::Int(1), Tok::Punct("-"), Tok::Int(2)]);
+    assert_eq!(
+        lexed("cp - 1").0,
+        vec![ident("cp"), Tok::Punct("-"), Tok::Int(1)]
+    );
+    assert_eq!(
+        lexed("cp -1").0,
+        vec![ident("cp"), Tok::Punct("-"), Tok::Int(1)]
+    );
+    assert_eq!(
+        lexed("cp- 1").0,
+        vec![ident("cp"), Tok::Punct("-"), Tok::Int(1)]
+    );
+    assert_eq!(
+        lexed("1-2").0,
+        vec![Tok::Int(1), Tok::Punct("-"), Tok::Int(2)]
+    );
     assert_eq!(
         lexed("a--b").0,
         vec![ident("a"), Tok::Punct("-"), Tok::Punct("-"), ident("b")]
     );
-    let lets = run("let a = 5\nlet b = 2\nlet a-b = 100\nlet d = a-b\nlet s = a - b\nlet n = a -b\n")
-        .expect("evaluates");
+    let lets =
+        run("let a = 5\nlet b = 2\nlet a-b = 100\nlet d = a-b\nlet s = a - b\nlet n = a -b\n")
+            .expect("evaluates");
     assert_eq!(lets["d"], Value::Int(100));
     assert_eq!(lets["s"], Value::Int(3));
     assert_eq!(lets["n"], Value::Int(3));
@@ -288,8 +327,14 @@ fn dashes_in_names_and_subtraction() {
 
 #[test]
 fn ranges_exclude_or_include_the_end() {
-    assert_eq!(lexed("1..3").0, vec![Tok::Int(1), Tok::Punct(".."), Tok::Int(3)]);
-    assert_eq!(lexed("1..=3").0, vec![Tok::Int(1), Tok::Punct("..="), Tok::Int(3)]);
+    assert_eq!(
+        lexed("1..3").0,
+        vec![Tok::Int(1), Tok::Punct(".."), Tok::Int(3)]
+    );
+    assert_eq!(
+        lexed("1..=3").0,
+        vec![Tok::Int(1), Tok::Punct("..="), Tok::Int(3)]
+    );
     assert_eq!(lex_errors("1...3"), vec!["parse::syntax"]);
     assert_eq!(ints("0..3"), vec![0, 1, 2]);
     assert_eq!(ints("0..=3"), vec![0, 1, 2, 3]);
@@ -303,14 +348,20 @@ fn ranges_exclude_or_include_the_end() {
         ints("9223372036854775806..=9223372036854775807"),
         vec![i64::MAX - 1, i64::MAX]
     );
-    assert_eq!(ints("9223372036854775806..9223372036854775807"), vec![i64::MAX - 1]);
+    assert_eq!(
+        ints("9223372036854775806..9223372036854775807"),
+        vec![i64::MAX - 1]
+    );
     assert_eq!(
         ints("-9223372036854775808..=-9223372036854775807"),
         vec![i64::MIN, i64::MIN + 1]
     );
     // Huge ranges are refused before they are built.
     assert_eq!(error("0..100000000000"), "limit::list-length");
-    assert_eq!(error("-9223372036854775808..=9223372036854775807"), "limit::list-length");
+    assert_eq!(
+        error("-9223372036854775808..=9223372036854775807"),
+        "limit::list-length"
+    );
     assert_eq!(error("range(0, 9223372036854775807)"), "limit::list-length");
 }
 
@@ -330,8 +381,14 @@ fn deep_chains() {
     let sum = |n: usize| format!("1{}", " + 1".repeat(n));
     assert_eq!(int(&sum(900)), 901);
     assert_eq!(error(&sum(5_000)), "limit::depth");
-    assert_eq!(error(&format!("{{ y = 1 }}{}", ".y".repeat(5_000))), "limit::depth");
-    assert_eq!(error(&format!("1{}", " with { a = 1 }".repeat(5_000))), "limit::depth");
+    assert_eq!(
+        error(&format!("{{ y = 1 }}{}", ".y".repeat(5_000))),
+        "limit::depth"
+    );
+    assert_eq!(
+        error(&format!("1{}", " with { a = 1 }".repeat(5_000))),
+        "limit::depth"
+    );
     let optional = run(&format!("type T = int{}\n", "?".repeat(5_000)));
     assert_eq!(optional.err(), Some(vec!["limit::depth"]));
     let nested_for = run(&"for i in [1] {\n".repeat(5_000));

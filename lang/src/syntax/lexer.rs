@@ -304,7 +304,9 @@ impl<'a> Lexer<'a> {
                 Diagnostic::error(
                     "parse::literal",
                     span,
-                    format!("`{text}` is not a valid subnet: the prefix is longer than {bits} bits"),
+                    format!(
+                        "`{text}` is not a valid subnet: the prefix is longer than {bits} bits"
+                    ),
                 )
                 .with_help("an IPv4 prefix is 0 to 32 bits long, an IPv6 prefix 0 to 128"),
             );
@@ -339,7 +341,13 @@ impl<'a> Lexer<'a> {
         let len = rest.len() - after.len();
         let span = Span::new(self.file, start, start + len);
         let clean: String = digits.chars().filter(|c| *c != '_').collect();
-        let after_minus = matches!(self.tokens.last(), Some(Token { tok: Tok::Punct("-"), .. }));
+        let after_minus = matches!(
+            self.tokens.last(),
+            Some(Token {
+                tok: Tok::Punct("-"),
+                ..
+            })
+        );
         if unit.is_empty() && after_minus && clean.parse::<u64>() == Ok(1 << 63) {
             // The magnitude of i64::MIN: the parser negates it (see `Parser::unary`).
             return Some((Tok::Int(i64::MIN), len));
@@ -449,7 +457,11 @@ impl<'a> Lexer<'a> {
                     self.diagnostics.push(
                         Diagnostic::error(
                             "parse::escape",
-                            Span::new(self.file, start + offset, start + offset + escape_len(raw, offset)),
+                            Span::new(
+                                self.file,
+                                start + offset,
+                                start + offset + escape_len(raw, offset),
+                            ),
                             message,
                         )
                         .with_help("escapes are \\n \\t \\r \\\\ \\\" \\$ and \\u{hex}"),

@@ -244,7 +244,10 @@ impl Parser<'_> {
         self.diagnostics.push(
             Diagnostic::error(
                 "limit::depth",
-                Span { end: span.start, ..span },
+                Span {
+                    end: span.start,
+                    ..span
+                },
                 format!("this declaration nests deeper than {MAX_TREE_DEPTH} levels"),
             )
             .with_help("split long chains of operators, fields or `with` with `let` bindings"),
@@ -287,7 +290,11 @@ impl Parser<'_> {
                     None => items.push(item),
                 },
                 Err(Failed) => {
-                    if self.diagnostics.last().is_some_and(|d| d.code == "limit::depth") {
+                    if self
+                        .diagnostics
+                        .last()
+                        .is_some_and(|d| d.code == "limit::depth")
+                    {
                         // Recovering inside runaway nesting would report it once per line.
                         break;
                     }
@@ -1072,8 +1079,12 @@ impl Parser<'_> {
                         let start = span.start as usize + offset;
                         let end = start + escape_len(&text, offset);
                         self.diagnostics.push(
-                            Diagnostic::error("parse::escape", Span::new(span.file, start, end), message)
-                                .with_help("escapes are \\n \\t \\r \\\\ \\\" \\$ and \\u{hex}"),
+                            Diagnostic::error(
+                                "parse::escape",
+                                Span::new(span.file, start, end),
+                                message,
+                            )
+                            .with_help("escapes are \\n \\t \\r \\\\ \\\" \\$ and \\u{hex}"),
                         );
                         return Err(Failed);
                     }
