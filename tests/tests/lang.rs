@@ -278,6 +278,26 @@ fn a_symlink_inside_the_root_is_followed() {
     assert!(outcome.diagnostics.is_empty(), "{}", outcome.rendered);
 }
 
+#[test]
+fn a_diagnostic_beyond_column_65535_renders_without_a_snippet() {
+    // miette panicked on this (regression: render.rs MAX_SNIPPET_COLUMN).
+    let dir = TempDir::new("wide");
+    let line = format!("let a = \"{}\" @\n", "x".repeat(70_000));
+    dir.write("main.plat", line.as_bytes());
+    let outcome = check(&dir.0.join("main.plat"));
+    let codes: Vec<(&str, usize)> = outcome
+        .diagnostics
+        .iter()
+        .map(|d| (d.code, d.line))
+        .collect();
+    assert_eq!(codes, vec![("parse::syntax", 1)]);
+    assert!(
+        outcome.rendered.contains("at main.plat:1:70012"),
+        "{}",
+        outcome.rendered
+    );
+}
+
 /// Sources in memory, for scenarios that need a prelude or limits of their own.
 struct Memory(BTreeMap<String, String>);
 
