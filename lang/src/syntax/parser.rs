@@ -26,6 +26,7 @@ pub fn parse(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
         text,
         tokens,
         pos: 0,
+        lexer_errors: diagnostics.len(),
         diagnostics,
         depth: 0,
     };
@@ -40,6 +41,7 @@ pub fn parse_expr(file: FileId, text: &str) -> (Option<Expr>, Vec<Diagnostic>) {
         text,
         tokens,
         pos: 0,
+        lexer_errors: diagnostics.len(),
         diagnostics,
         depth: 0,
     };
@@ -59,6 +61,8 @@ struct Parser<'a> {
     tokens: Vec<Token>,
     pos: usize,
     diagnostics: Vec<Diagnostic>,
+    /// The first `lexer_errors` diagnostics are the lexer's, in source order.
+    lexer_errors: usize,
     depth: u32,
 }
 
@@ -166,7 +170,7 @@ impl Parser<'_> {
         Err(Failed)
     }
 
-    /// True when a diagnostic lies between the previous token and the current one: the
+    /// True when a lexer diagnostic lies between the previous token and the current one: the
     /// lexer rejected text there (an unknown character, `...`, an unterminated string).
     fn follows_lexer_error(&self) -> bool {
         let gap_start = if self.pos == 0 {
@@ -175,9 +179,9 @@ impl Parser<'_> {
             self.prev_span().end
         };
         let gap_end = self.span().start;
-        self.diagnostics
-            .iter()
-            .any(|d| d.span.start >= gap_start && d.span.end <= gap_end)
+        let lexer = &self.diagnostics[..self.lexer_errors];
+        let first = lexer.partition_point(|d| d.span.start < gap_start);
+        lexer.get(first).is_some_and(|d| d.span.end <= gap_end)
     }
 
     fn expect_punct(&mut self, p: &'static str) -> PResult<Span> {
