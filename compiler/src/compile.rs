@@ -56,7 +56,9 @@ pub fn compile(project: &Project) -> Compilation {
 
 fn empty_files(front: &Compiled, out: &mut Vec<Diagnostic>) {
     for (id, file) in front.loaded.sources.iter().skip(1) {
-        if file.text.trim().is_empty() {
+        // A file without a module could not be read; that error is reported already.
+        let loaded = front.loaded.modules.iter().any(|m| m.file == id);
+        if loaded && file.text.trim().is_empty() {
             out.push(
                 Diagnostic::warning(
                     "source::empty",

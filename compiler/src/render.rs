@@ -3,9 +3,13 @@
 
 use std::fmt;
 
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
+    SourceCode, SourceSpan, SpanContents,
+};
 use plat_lang::diagnostic::{Diagnostic, Severity};
-use plat_lang::source::SourceMap;
+use plat_lang::source::{SourceFile, SourceMap};
+use plat_lang::span::Span;
 
 /// How to print diagnostics.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -18,8 +22,73 @@ pub enum Style {
 
 struct Report<'a> {
     diagnostic: &'a Diagnostic,
-    source: NamedSource<String>,
+    /// The lines around the diagnostic, or `None` when no snippet is drawn.
+    source: Option<Window<'a>>,
 }
+
+/// The lines of a file around a diagnostic's spans, given to miette instead of the whole
+/// text: miette scans its source from the start for every snippet, which made rendering
+/// quadratic in the number of diagnostics of a large file (minutes for 20,000 errors).
+struct Window<'a> {
+    file: &'a SourceFile,
+    /// Byte range of the window in the file.
+    start: usize,
+    end: usize,
+    /// 0-based line number of `start`.
+    first_line: usize,
+}
+
+impl<'a> Window<'a> {
+    /// Lines around `spans`, with a margin wider than miette's context lines.
+    fn around(file: &'a SourceFile, spans: impl Iterator<Item = Span>) -> Window<'a> {
+        const MARGIN: usize = 3;
+        let (mut first, mut last) = (usize::MAX, 1);
+        for span in spans {
+            first = first.min(file.line_col(span.start).0);
+            last = last.max(file.line_col(span.end).0);
+        }
+        let first = first.min(last).saturating_sub(MARGIN).max(1);
+        let start = file.line_range(first).map_or(0, |(s, _)| s as usize);
+        let end = file
+            .line_range(last + MARGIN)
+            .map_or(file.text.len(), |(_, e)| e as usize);
+        Window {
+            file,
+            start,
+            end,
+            first_line: first - 1,
+        }
+    }
+}
+
+impl SourceCode for Window<'_> {
+    fn read_span<'b>(
+        &'b self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'b> + 'b>, MietteError> {
+        let text = &self.file.text[self.start..self.end];
+        let local = SourceSpan::new(span.offset().saturating_sub(self.start).into(), span.len());
+        let contents = text.read_span(&local, context_lines_before, context_lines_after)?;
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.file.path.clone(),
+            contents.data(),
+            SourceSpan::new(
+                (contents.span().offset() + self.start).into(),
+                contents.span().len(),
+            ),
+            contents.line() + self.first_line,
+            contents.column(),
+            contents.line_count(),
+        )))
+    }
+}
+
+/// Columns beyond which no snippet is drawn: miette pads labels with `{:width$}`, which
+/// panics for widths above `u16::MAX` (a very long line, such as a generated one), and such
+/// a snippet would not be readable anyway. The location is then given in the help.
+const MAX_SNIPPET_COLUMN: usize = 10_000;
 
 impl fmt::Debug for Report<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -58,11 +127,12 @@ impl miette::Diagnostic for Report<'_> {
             .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
-    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        Some(&self.source)
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.source.as_ref().map(|source| source as &dyn SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        self.source.as_ref()?;
         let primary = std::iter::once(LabeledSpan::new_primary_with_span(
             (!self.diagnostic.label.is_empty()).then(|| self.diagnostic.label.clone()),
             source_span(self.diagnostic.span),
@@ -106,9 +176,32 @@ pub fn render_human(sources: &SourceMap, diagnostics: &[Diagnostic], style: Styl
                 None => note,
             });
         }
+        let spans = || {
+            std::iter::once(diagnostic.span).chain(
+                diagnostic
+                    .secondary
+                    .iter()
+                    .filter(|l| l.span.file == diagnostic.span.file)
+                    .map(|l| l.span),
+            )
+        };
+        let too_wide = spans()
+            .flat_map(|span| [span.start, span.end])
+            .any(|offset| file.line_col(offset).1 > MAX_SNIPPET_COLUMN);
+        let source = if too_wide {
+            let (line, column) = file.line_col(diagnostic.span.start);
+            let note = format!("at {}:{line}:{column}", file.path);
+            shown.help = Some(match shown.help {
+                Some(help) => format!("{help}\n{note}"),
+                None => note,
+            });
+            None
+        } else {
+            Some(Window::around(file, spans()))
+        };
         let report = Report {
             diagnostic: &shown,
-            source: NamedSource::new(file.path.clone(), file.text.clone()),
+            source,
         };
         let _ = handler.render_report(&mut out, &report);
         out.push('\n');

@@ -120,7 +120,7 @@ impl State<'_> {
             return *known;
         }
         if self.loaded.modules.len() >= MAX_FILES {
-            let span = import_span.unwrap_or_default();
+            let span = self.blame(path, import_span);
             self.diagnostics.push(
                 Diagnostic::error("limit::files", span, format!("more than {MAX_FILES} files"))
                     .with_help("split the platform into several roots"),
@@ -131,7 +131,8 @@ impl State<'_> {
         let text = match self.loader.load(path) {
             Ok(text) => text,
             Err(error) => {
-                self.report_load_error(path, error, import_span);
+                let span = self.blame(path, import_span);
+                self.report_load_error(path, error, span);
                 self.by_path.insert(path.to_string(), None);
                 return None;
             }
@@ -217,8 +218,17 @@ impl State<'_> {
         Some(parts.join("/"))
     }
 
-    fn report_load_error(&mut self, path: &str, error: LoadError, span: Option<Span>) {
-        let span = span.unwrap_or_default();
+    /// Where to report that `path` cannot be loaded: the import that names it or, for a
+    /// root file, the start of that file (added to the sources without text, and without a
+    /// module).
+    fn blame(&mut self, path: &str, import_span: Option<Span>) -> Span {
+        import_span.unwrap_or_else(|| {
+            let file = self.loaded.sources.add(path.to_string(), String::new());
+            Span::new(file, 0, 0)
+        })
+    }
+
+    fn report_load_error(&mut self, path: &str, error: LoadError, span: Span) {
         let diagnostic = match error {
             LoadError::NotFound => {
                 Diagnostic::error("import::not-found", span, format!("cannot find `{path}`"))

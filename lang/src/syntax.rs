@@ -4,5 +4,6 @@
 //! parser skips to the next top-level item and goes on, so several errors are reported.
 
 pub mod ast;
+mod depth;
 pub mod lexer;
 pub mod parser;

@@ -106,11 +106,8 @@ impl Evaluator<'_> {
             ExprKind::Range(lo, hi, inclusive) => {
                 let lo_value = self.int(lo)?;
                 let hi_value = self.int(hi)?;
-                let end = if *inclusive {
-                    hi_value.saturating_add(1)
-                } else {
-                    hi_value
-                };
+                // The end is computed in i128: `..=9223372036854775807` includes the last int.
+                let end = i128::from(hi_value) + i128::from(*inclusive);
                 self.range(lo_value, end, expr.span)
             }
         }
@@ -126,9 +123,9 @@ impl Evaluator<'_> {
         }
     }
 
-    /// The list `lo..end` (exclusive).
-    pub(crate) fn range(&mut self, lo: i64, end: i64, span: Span) -> R<Value> {
-        let length = (end as i128 - lo as i128).max(0);
+    /// The list `lo..end` (exclusive; `end` may be one past i64::MAX).
+    pub(crate) fn range(&mut self, lo: i64, end: i128, span: Span) -> R<Value> {
+        let length = (end - i128::from(lo)).max(0);
         if length > self.limits.list_length as i128 {
             let limit = self.limits.list_length;
             return self.fail(
@@ -140,7 +137,8 @@ impl Evaluator<'_> {
                 .with_help("use a smaller range"),
             );
         }
-        Ok(Value::List(Rc::new((lo..end).map(Value::Int).collect())))
+        let items = (0..length as i64).map(|i| Value::Int(lo + i)).collect();
+        Ok(Value::List(Rc::new(items)))
     }
 
     fn eval_string(&mut self, parts: &[StrPart], span: Span) -> R<Value> {

@@ -179,7 +179,7 @@ impl Evaluator<'_> {
 
     pub(crate) fn builtin(&mut self, name: &str, args: Vec<Value>, span: Span) -> R<Value> {
         match (name, args.as_slice()) {
-            ("range", [Value::Int(lo), Value::Int(hi)]) => self.range(*lo, *hi, span),
+            ("range", [Value::Int(lo), Value::Int(hi)]) => self.range(*lo, i128::from(*hi), span),
             ("join", [Value::List(items), Value::Str(sep)]) => {
                 let parts: Vec<String> = items.iter().map(|v| v.to_string()).collect();
                 Ok(Value::Str(parts.join(sep).into()))

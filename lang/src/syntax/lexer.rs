@@ -23,7 +23,7 @@ use nom::IResult;
 
 use crate::diagnostic::Diagnostic;
 use crate::span::{FileId, Span};
-use crate::value::{Cidr, Name, DURATION_UNITS, SIZE_UNITS};
+use crate::value::{ip_to_u128, u128_to_ip, Cidr, Name, DURATION_UNITS, SIZE_UNITS};
 
 /// A token.
 #[derive(Clone, Debug, PartialEq)]
@@ -286,7 +286,9 @@ impl<'a> Lexer<'a> {
                             Span::new(self.file, start, start + len),
                             format!("`{address}` is not a valid address"),
                         )
-                        .with_help("each part of an IPv4 address is 0 to 255"),
+                        .with_help(
+                            "each part of an IPv4 address is a number from 0 to 255, without leading zeros",
+                        ),
                     );
                     return (Tok::Ip(IpAddr::V4(Ipv4Addr::UNSPECIFIED)), len);
                 }
@@ -295,24 +297,41 @@ impl<'a> Lexer<'a> {
         let Some(prefix) = prefix else {
             return (Tok::Ip(addr), len);
         };
-        let parsed = prefix
-            .parse::<u8>()
-            .map_err(|e| e.to_string())
-            .and_then(|p| Cidr::new(addr, p));
-        match parsed {
+        let bits = if addr.is_ipv4() { 32 } else { 128 };
+        let span = Span::new(self.file, start, start + len);
+        let Some(prefix) = prefix.parse::<u8>().ok().filter(|p| *p <= bits) else {
+            self.diagnostics.push(
+                Diagnostic::error(
+                    "parse::literal",
+                    span,
+                    format!(
+                        "`{text}` is not a valid subnet: the prefix is longer than {bits} bits"
+                    ),
+                )
+                .with_help("an IPv4 prefix is 0 to 32 bits long, an IPv6 prefix 0 to 128"),
+            );
+            return (Tok::Cidr(Cidr { addr, prefix: 0 }), len);
+        };
+        match Cidr::new(addr, prefix) {
             Ok(cidr) => (Tok::Cidr(cidr), len),
-            Err(message) => {
+            Err(_) => {
+                let host_bits = u32::from(bits - prefix);
+                let host_mask = u128::MAX.checked_shr(128 - host_bits).unwrap_or(0);
+                let network = Cidr {
+                    addr: u128_to_ip(ip_to_u128(addr) & !host_mask, addr.is_ipv4()),
+                    prefix,
+                };
                 self.diagnostics.push(
                     Diagnostic::error(
                         "parse::literal",
-                        Span::new(self.file, start, start + len),
-                        format!("`{text}` is not a valid subnet: {message}"),
+                        span,
+                        format!("`{text}` is not a valid subnet: its host bits are not zero"),
                     )
-                    .with_help(
-                        "write the network address, with the host bits zero (`10.20.0.0/24`)",
-                    ),
+                    .with_help(format!(
+                        "write the network address, with the host bits zero: `{network}`"
+                    )),
                 );
-                (Tok::Cidr(Cidr { addr, prefix: 0 }), len)
+                (Tok::Cidr(network), len)
             }
         }
     }
@@ -322,6 +341,17 @@ impl<'a> Lexer<'a> {
         let len = rest.len() - after.len();
         let span = Span::new(self.file, start, start + len);
         let clean: String = digits.chars().filter(|c| *c != '_').collect();
+        let after_minus = matches!(
+            self.tokens.last(),
+            Some(Token {
+                tok: Tok::Punct("-"),
+                ..
+            })
+        );
+        if unit.is_empty() && after_minus && clean.parse::<u64>() == Ok(1 << 63) {
+            // The magnitude of i64::MIN: the parser negates it (see `Parser::unary`).
+            return Some((Tok::Int(i64::MIN), len));
+        }
         let Ok(n) = clean.parse::<i64>() else {
             self.diagnostics.push(
                 Diagnostic::error(
@@ -427,7 +457,11 @@ impl<'a> Lexer<'a> {
                     self.diagnostics.push(
                         Diagnostic::error(
                             "parse::escape",
-                            Span::new(self.file, start + offset, start + offset + 2),
+                            Span::new(
+                                self.file,
+                                start + offset,
+                                start + offset + escape_len(raw, offset),
+                            ),
                             message,
                         )
                         .with_help("escapes are \\n \\t \\r \\\\ \\\" \\$ and \\u{hex}"),
@@ -439,6 +473,15 @@ impl<'a> Lexer<'a> {
         self.push(Tok::StrText(text), start, start + end);
         self.pos += end;
     }
+}
+
+/// The length in bytes of the escape starting with the `\\` at byte `offset` of `raw`: the
+/// backslash and the character after it (to the end of `raw` if there is none).
+pub fn escape_len(raw: &str, offset: usize) -> usize {
+    1 + raw
+        .get(offset + 1..)
+        .and_then(|rest| rest.chars().next())
+        .map_or(0, char::len_utf8)
 }
 
 /// Processes escapes. On error, returns the byte offset of the bad escape and a message.

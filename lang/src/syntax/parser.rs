@@ -8,7 +8,8 @@
 use crate::diagnostic::Diagnostic;
 use crate::span::{FileId, Span};
 use crate::syntax::ast::*;
-use crate::syntax::lexer::{lex, unescape, Tok, Token};
+use crate::syntax::depth::{self, MAX_TREE_DEPTH};
+use crate::syntax::lexer::{escape_len, lex, unescape, Tok, Token};
 
 /// Nesting depth beyond which the parser reports `limit::depth` instead of recursing.
 pub const MAX_DEPTH: u32 = 128;
@@ -25,6 +26,7 @@ pub fn parse(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
         text,
         tokens,
         pos: 0,
+        lexer_errors: diagnostics.len(),
         diagnostics,
         depth: 0,
     };
@@ -39,10 +41,15 @@ pub fn parse_expr(file: FileId, text: &str) -> (Option<Expr>, Vec<Diagnostic>) {
         text,
         tokens,
         pos: 0,
+        lexer_errors: diagnostics.len(),
         diagnostics,
         depth: 0,
     };
-    let expr = parser.expect_expr().ok();
+    let mut expr = parser.expect_expr().ok();
+    if let Some(span) = expr.as_ref().and_then(depth::expr_too_deep) {
+        parser.too_deep(span);
+        expr = None;
+    }
     if expr.is_some() && parser.peek() != &Tok::Eof {
         let _ = parser.fail::<()>("end of input");
     }
@@ -54,6 +61,8 @@ struct Parser<'a> {
     tokens: Vec<Token>,
     pos: usize,
     diagnostics: Vec<Diagnostic>,
+    /// The first `lexer_errors` diagnostics are the lexer's, in source order.
+    lexer_errors: usize,
     depth: u32,
 }
 
@@ -137,6 +146,10 @@ impl Parser<'_> {
     fn fail<T>(&mut self, expected: &str) -> PResult<T> {
         let found = Self::describe(self.peek());
         let span = self.span();
+        if self.follows_lexer_error() {
+            // The lexer dropped what stood here and said why; this error would only repeat it.
+            return Err(Failed);
+        }
         let help = match self.peek() {
             Tok::Punct("}") | Tok::Punct(",") | Tok::Punct(")") | Tok::Punct("]")
                 if expected.contains("expression") =>
@@ -155,6 +168,20 @@ impl Parser<'_> {
             .with_help(help),
         );
         Err(Failed)
+    }
+
+    /// True when a lexer diagnostic lies between the previous token and the current one: the
+    /// lexer rejected text there (an unknown character, `...`, an unterminated string).
+    fn follows_lexer_error(&self) -> bool {
+        let gap_start = if self.pos == 0 {
+            0
+        } else {
+            self.prev_span().end
+        };
+        let gap_end = self.span().start;
+        let lexer = &self.diagnostics[..self.lexer_errors];
+        let first = lexer.partition_point(|d| d.span.start < gap_start);
+        lexer.get(first).is_some_and(|d| d.span.end <= gap_end)
     }
 
     fn expect_punct(&mut self, p: &'static str) -> PResult<Span> {
@@ -215,6 +242,22 @@ impl Parser<'_> {
         self.depth -= 1;
     }
 
+    /// Reports a declaration whose tree is deeper than [`depth::MAX_TREE_DEPTH`] at `span`'s
+    /// start (the deepest node may span many lines).
+    fn too_deep(&mut self, span: Span) {
+        self.diagnostics.push(
+            Diagnostic::error(
+                "limit::depth",
+                Span {
+                    end: span.start,
+                    ..span
+                },
+                format!("this declaration nests deeper than {MAX_TREE_DEPTH} levels"),
+            )
+            .with_help("split long chains of operators, fields or `with` with `let` bindings"),
+        );
+    }
+
     /// Skips to the next token that starts a line at column 0.
     fn recover(&mut self) {
         self.bump();
@@ -246,8 +289,19 @@ impl Parser<'_> {
             }
             let before = self.pos;
             match self.expect_item(doc) {
-                Ok(item) => items.push(item),
+                Ok(item) => match depth::item_too_deep(&item) {
+                    Some(span) => self.too_deep(span),
+                    None => items.push(item),
+                },
                 Err(Failed) => {
+                    if self
+                        .diagnostics
+                        .last()
+                        .is_some_and(|d| d.code == "limit::depth")
+                    {
+                        // Recovering inside runaway nesting would report it once per line.
+                        break;
+                    }
                     if self.pos == before || !self.at_line_start() {
                         self.recover();
                     }
@@ -391,18 +445,29 @@ impl Parser<'_> {
         self.expect_keyword("in")?;
         let iter = self.expect_expr()?;
         self.expect_punct("{")?;
+        self.enter()?;
+        let items = self.for_body();
+        self.leave();
+        Ok(ItemKind::For {
+            var,
+            iter,
+            items: items?,
+        })
+    }
+
+    /// The declarations of a `for` up to and including the closing `}`.
+    fn for_body(&mut self) -> PResult<Vec<Item>> {
         let mut items = Vec::new();
         loop {
             let doc = self.docs();
             if self.eat_punct("}") {
-                break;
+                return Ok(items);
             }
             if self.peek() == &Tok::Eof {
                 return self.fail("`}`");
             }
             items.push(self.expect_item(doc)?);
         }
-        Ok(ItemKind::For { var, iter, items })
     }
 
     fn assert_item(&mut self) -> PResult<ItemKind> {
@@ -577,9 +642,10 @@ impl Parser<'_> {
     fn expect_signed_int(&mut self) -> PResult<i64> {
         let negative = self.eat_punct("-");
         match self.peek().clone() {
+            // i64::MIN marks the magnitude 2^63, which the lexer allows only after `-`.
             Tok::Int(i) => {
                 self.bump();
-                Ok(if negative { -i } else { i })
+                Ok(if negative { i.wrapping_neg() } else { i })
             }
             _ => self.fail("an integer bound"),
         }
@@ -662,9 +728,13 @@ impl Parser<'_> {
                 span,
             };
             if prec == Prec::Compare && self.binary_op().is_some_and(|(_, p)| p == Prec::Compare) {
-                return self.fail(
-                    "an operator other than a comparison (comparisons do not chain; use `&&`)",
+                let span = self.span();
+                self.diagnostics.push(
+                    Diagnostic::error("parse::syntax", span, "comparisons do not chain")
+                        .with_label("a second comparison")
+                        .with_help("join two comparisons with `&&`: `a < b && b < c`"),
                 );
+                return Err(Failed);
             }
         }
         Ok(left)
@@ -705,16 +775,28 @@ impl Parser<'_> {
             return self.postfix();
         };
         self.bump();
+        // `-9223372036854775808`: the lexer marks the magnitude 2^63 after a `-` as
+        // `Int(i64::MIN)`, which is exactly the value of the negated literal.
+        if op == UnOp::Neg && self.peek() == &Tok::Int(i64::MIN) {
+            let end = self.bump().span;
+            return Ok(Expr {
+                kind: ExprKind::Int(i64::MIN),
+                span: start.to(end),
+            });
+        }
         self.enter()?;
         let operand = self.unary();
         self.leave();
         let operand = operand?;
-        // Fold `-literal` so that i64::MIN is writable and literals stay literals.
+        // Fold `-literal` so that literals stay literals (`- -9223372036854775808` is left to
+        // evaluation, which reports the overflow).
         if let (UnOp::Neg, ExprKind::Int(i)) = (op, &operand.kind) {
-            return Ok(Expr {
-                kind: ExprKind::Int(-i),
-                span: start.to(operand.span),
-            });
+            if let Some(negated) = i.checked_neg() {
+                return Ok(Expr {
+                    kind: ExprKind::Int(negated),
+                    span: start.to(operand.span),
+                });
+            }
         }
         let span = start.to(operand.span);
         Ok(Expr {
@@ -784,6 +866,18 @@ impl Parser<'_> {
         let start = self.span();
         let literal = |kind| Ok(Some(kind));
         let kind: PResult<Option<ExprKind>> = match self.peek().clone() {
+            Tok::Int(i64::MIN) => {
+                // The magnitude 2^63 after a binary `-` (`a - 9223372036854775808`).
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        "value::overflow",
+                        start,
+                        "`9223372036854775808` does not fit in a 64-bit integer",
+                    )
+                    .with_help("integers range from -9223372036854775808 to 9223372036854775807"),
+                );
+                literal(ExprKind::Int(0))
+            }
             Tok::Int(i) => literal(ExprKind::Int(i)),
             Tok::Size(b) => literal(ExprKind::Size(b)),
             Tok::Duration(ms) => literal(ExprKind::Duration(ms)),
@@ -983,6 +1077,21 @@ impl Parser<'_> {
         for (text, expr, span) in raw {
             match (text, expr) {
                 (Some(text), _) => {
+                    // Escapes are checked on the raw text, where the error's position is known;
+                    // removing indentation never creates or breaks an escape.
+                    if let Err((offset, message)) = unescape(&text) {
+                        let start = span.start as usize + offset;
+                        let end = start + escape_len(&text, offset);
+                        self.diagnostics.push(
+                            Diagnostic::error(
+                                "parse::escape",
+                                Span::new(span.file, start, end),
+                                message,
+                            )
+                            .with_help("escapes are \\n \\t \\r \\\\ \\\" \\$ and \\u{hex}"),
+                        );
+                        return Err(Failed);
+                    }
                     spans.push((flat.len(), span));
                     flat.push_str(&text);
                 }

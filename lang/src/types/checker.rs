@@ -1090,7 +1090,16 @@ impl<'a> Checker<'a> {
                 .map(|n| n.to_string()),
         );
         candidates.extend(self.env.kinds.iter().map(|k| k.name.to_string()));
+        // `count-1` where `count` exists: the user meant a subtraction.
+        let subtraction = ident
+            .name
+            .split_once('-')
+            .is_some_and(|(first, _)| candidates.iter().any(|c| c == first));
         let help = match did_you_mean(&ident.name, candidates.iter().map(|s| s.as_str())) {
+            _ if subtraction => format!(
+                "names may contain `-`, so this is one name; to subtract, put spaces around the minus: `{}`",
+                ident.name.replace('-', " - ")
+            ),
             Some(s) => format!("did you mean `{s}`?"),
             None if ident.name.contains('-') => {
                 "names may contain `-`: to subtract, put spaces around the minus (`a - 1`)"
@@ -1235,8 +1244,8 @@ impl<'a> Checker<'a> {
                 ),
             },
             Type::Map(_) => self.error(
-                Diagnostic::error("type::unknown-field", field.span, format!("maps have no fields; write `[\"{}\"]` to look up a key", field.name))
-                    .with_help(format!("write `[\"{}\"]`", field.name)),
+                Diagnostic::error("type::unknown-field", field.span, format!("a map has no field `{}`", field.name))
+                    .with_help(format!("look the key up with `[\"{}\"]`", field.name)),
             ),
             other => self.error(
                 Diagnostic::error("type::unknown-field", field.span, format!("{other} has no field `{}`", field.name))
