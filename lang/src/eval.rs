@@ -29,6 +29,9 @@ pub struct Limits {
     pub depth: u32,
     /// Elements in one list.
     pub list_length: usize,
+    /// List elements built by ranges and concatenations over the whole evaluation (bounds
+    /// memory where nested comprehensions multiply lengths).
+    pub list_elements: u64,
     /// Bytes in one string.
     pub string_size: usize,
     /// Declared entities.
@@ -40,7 +43,8 @@ impl Default for Limits {
         Limits {
             steps: 500_000_000,
             depth: 200,
-            list_length: 10_000_000,
+            list_length: 5_000_000,
+            list_elements: 20_000_000,
             string_size: 64 << 20,
             entities: 10_000_000,
         }
@@ -161,6 +165,7 @@ pub(crate) struct Evaluator<'a> {
     expanding: bool,
     asserts: Vec<PendingAssert<'a>>,
     steps_reported: bool,
+    elements: u64,
 }
 
 impl<'a> Evaluator<'a> {
@@ -180,6 +185,7 @@ impl<'a> Evaluator<'a> {
             expanding: false,
             asserts: Vec::new(),
             steps_reported: false,
+            elements: 0,
         }
     }
 
@@ -201,6 +207,25 @@ impl<'a> Evaluator<'a> {
                 );
             }
             return Err(Stop);
+        }
+        Ok(())
+    }
+
+    /// Counts `count` new list elements against the whole evaluation's budget.
+    pub(crate) fn allocate(&mut self, count: u64, span: Span) -> R<()> {
+        self.elements = self.elements.saturating_add(count);
+        if self.elements > self.limits.list_elements {
+            let limit = self.limits.list_elements;
+            return self.fail(
+                Diagnostic::error(
+                    "limit::list-length",
+                    span,
+                    format!("the program builds more than {limit} list elements in total"),
+                )
+                .with_help(
+                    "a comprehension over a large range multiplies list sizes; use smaller ranges",
+                ),
+            );
         }
         Ok(())
     }

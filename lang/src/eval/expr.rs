@@ -137,6 +137,7 @@ impl Evaluator<'_> {
                 .with_help("use a smaller range"),
             );
         }
+        self.allocate(length as u64, span)?;
         let items = (0..length as i64).map(|i| Value::Int(lo + i)).collect();
         Ok(Value::List(Rc::new(items)))
     }

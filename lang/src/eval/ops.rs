@@ -144,6 +144,7 @@ impl Evaluator<'_> {
                         .with_help("build smaller lists"),
                     );
                 }
+                self.allocate((a.len() + b.len()) as u64, span)?;
                 Ok(List(Rc::new(a.iter().chain(b.iter()).cloned().collect())))
             }
             (BinOp::Sub, Int(a), Int(b)) => checked(a.checked_sub(*b)).map(Int),
