@@ -75,10 +75,11 @@ enum Command {
         #[arg(long, value_name = "warnings")]
         deny: Option<String>,
     },
-    /// Print generated documentation (`plat docs platform > docs/platform.md`).
+    /// Print generated documentation (`plat docs platform > docs/platform.md`,
+    /// `plat docs errors > docs/errors.md`).
     #[command(hide = true)]
     Docs {
-        /// Which document: `platform`.
+        /// Which document: `platform` or `errors`.
         which: String,
     },
     /// Print the values of a file (top-level lets and entities), or of one expression, as JSON.
@@ -301,16 +302,14 @@ fn build(
 }
 
 fn docs(which: &str) -> ExitCode {
-    match which {
-        "platform" => {
-            let _ = std::io::stdout()
-                .lock()
-                .write_all(crate::docs::platform_md().as_bytes());
-            ExitCode::SUCCESS
-        }
+    let text = match which {
+        "platform" => crate::docs::platform_md(),
+        "errors" => crate::docs::errors_md(),
         other => {
-            eprintln!("error: unknown document `{other}` (known: platform)");
-            ExitCode::from(2)
+            eprintln!("error: unknown document `{other}` (known: platform, errors)");
+            return ExitCode::from(2);
         }
-    }
+    };
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    ExitCode::SUCCESS
 }

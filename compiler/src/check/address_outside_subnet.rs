@@ -3,8 +3,8 @@
 
 use plat_lang::diagnostic::Diagnostic;
 
-use super::{declare_check, static_addresses};
-use crate::model::Model;
+use super::{declare_check, static_addresses, Owner, StaticAddress};
+use crate::model::{Cidr, Model};
 
 declare_check! {
     /// ## What it does
@@ -33,6 +33,23 @@ declare_check! {
     severity = Error,
 }
 
+/// What to write instead, for the field that sets the address.
+fn help(address: &StaticAddress, vlan: &str, subnet: Cidr) -> String {
+    match address.owner {
+        Owner::Gateway(_) => format!(
+            "remove `gateway` to use the first address of {subnet}, or write another address of it"
+        ),
+        Owner::Endpoint(..) => format!(
+            "use a free address of {subnet}, e.g. `vlan.{vlan}.subnet.host(5)`, or put the cluster's nodes on the vlan whose subnet holds {}",
+            address.ip
+        ),
+        Owner::Host(_) | Owner::Nic(..) => format!(
+            "use an address of {subnet}, e.g. `vlan.{vlan}.subnet.host(10)`, or the vlan whose subnet holds {}",
+            address.ip
+        ),
+    }
+}
+
 /// Reports each static address outside its VLAN's subnet, at the address field.
 pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
     for address in static_addresses(model) {
@@ -53,11 +70,11 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
                 ),
             )
             .with_label(format!("not in {subnet}"))
-            .with_secondary(address.vlan_span, format!("{} ({subnet})", address.vlan_via()))
-            .with_help(format!(
-                "use an address of {subnet}, e.g. `vlan.{}.subnet.host(10)`, or the vlan whose subnet holds {}",
-                vlan.name, address.ip
-            )),
+            .with_secondary(
+                address.vlan_span,
+                format!("{} ({subnet})", address.vlan_via()),
+            )
+            .with_help(help(&address, &vlan.name, subnet)),
         );
     }
 }
@@ -114,6 +131,9 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].span, span(1));
         assert_eq!(found[0].secondary[0].span, span(2));
+        // A gateway cannot refer to its own vlan's subnet: the help says to use the default.
+        let help = found[0].help.as_deref().unwrap();
+        assert!(help.starts_with("remove `gateway`"), "{help}");
     }
 
     #[test]
@@ -140,6 +160,11 @@ mod tests {
         assert_eq!(
             d.secondary[0].message,
             "node cp-1 of cluster main is on vlan nodes (10.20.0.0/24)"
+        );
+        let help = d.help.as_deref().unwrap();
+        assert!(
+            help.contains("put the cluster's nodes on the vlan"),
+            "{help}"
         );
     }
 }

@@ -5,7 +5,7 @@ use plat_lang::diagnostic::Diagnostic;
 use plat_lang::value::ip_to_u128;
 
 use super::declare_check;
-use crate::model::{DhcpRange, Model, Vlan};
+use crate::model::{Cidr, DhcpRange, Model, Vlan};
 
 declare_check! {
     /// ## What it does
@@ -28,7 +28,8 @@ declare_check! {
     ///
     /// ## How to fix
     /// Write `from` no later than `to`, both usable addresses of the subnet, e.g.
-    /// `dhcp = { from = subnet.host(100), to = subnet.host(199) }`.
+    /// `dhcp = { from = 10.20.0.100, to = 10.20.0.199 }` (the fields of an entity cannot refer
+    /// to each other, so a subnet shared by `subnet` and `dhcp` goes in a `let`).
     code = "check::invalid-dhcp-range",
     severity = Error,
 }
@@ -50,13 +51,29 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
                     ),
                 )
                 .with_label("invalid dhcp range")
-                .with_secondary(vlan.subnet.span, format!("subnet {} declared here", *vlan.subnet))
-                .with_help(format!(
-                    "use usable addresses of {} with `from` <= `to`, e.g. `{{ from = subnet.host(100), to = subnet.host(199) }}`",
-                    *vlan.subnet
-                )),
+                .with_secondary(
+                    vlan.subnet.span,
+                    format!("subnet {} declared here", *vlan.subnet),
+                )
+                .with_help(help(&vlan.subnet)),
             );
         }
+    }
+}
+
+/// What to write instead: usable addresses of `subnet`, with an example range.
+fn help(subnet: &Cidr) -> String {
+    let usable = |index: u128| subnet.host(index).map(|ip| ip.to_string());
+    let example = if subnet.size() >= 256 {
+        usable(100).zip(usable(199))
+    } else {
+        usable(1).zip(usable(subnet.size().saturating_sub(2).max(1)))
+    };
+    match example {
+        Some((from, to)) => format!(
+            "use usable addresses of {subnet} with `from` <= `to`, e.g. `{{ from = {from}, to = {to} }}`"
+        ),
+        None => format!("use usable addresses of {subnet} with `from` <= `to`"),
     }
 }
 
@@ -73,9 +90,16 @@ fn problem(vlan: &Vlan, range: &DhcpRange) -> Option<String> {
         return Some("starts after it ends".into());
     }
     let has_broadcast = subnet.addr.is_ipv4() && subnet.prefix < 31;
-    if has_broadcast && (from == subnet.network() || to == subnet.last()) {
+    if has_broadcast && from == subnet.network() {
         return Some(format!(
-            "includes the network or broadcast address of {subnet}"
+            "includes the network address {} of {subnet}",
+            range.from
+        ));
+    }
+    if has_broadcast && to == subnet.last() {
+        return Some(format!(
+            "includes the broadcast address {} of {subnet}",
+            range.to
         ));
     }
     None
@@ -131,8 +155,24 @@ mod tests {
     #[test]
     fn the_broadcast_address_is_not_leased() {
         let found = with_range("10.20.0.100", "10.20.0.255");
-        assert!(found[0].message.contains("broadcast"));
+        assert!(found[0]
+            .message
+            .ends_with("includes the broadcast address 10.20.0.255 of 10.20.0.0/24"));
         let found = with_range("10.20.0.0", "10.20.0.10");
-        assert!(found[0].message.contains("network or broadcast"));
+        assert!(found[0]
+            .message
+            .ends_with("includes the network address 10.20.0.0 of 10.20.0.0/24"));
+    }
+
+    #[test]
+    fn the_help_gives_a_range_that_can_be_written() {
+        let found = with_range("10.20.0.200", "10.20.0.100");
+        let help = found[0].help.as_deref().unwrap();
+        assert!(
+            help.ends_with("e.g. `{ from = 10.20.0.100, to = 10.20.0.199 }`"),
+            "{help}"
+        );
+        let small = crate::check::testing::cidr("10.20.0.0/29");
+        assert!(super::help(&small).ends_with("`{ from = 10.20.0.1, to = 10.20.0.6 }`"));
     }
 }

@@ -3,7 +3,7 @@
 
 use plat_lang::diagnostic::Diagnostic;
 
-use super::{declare_check, span_of};
+use super::{cluster_vlans, declare_check, span_of};
 use crate::model::Model;
 
 declare_check! {
@@ -28,9 +28,20 @@ declare_check! {
     severity = Error,
 }
 
+/// What to write: an address on `vlan` (the cluster's, else the VM's first), when known.
+fn help(vm: &str, vlan: Option<&str>) -> String {
+    match vlan {
+        Some(vlan) => format!(
+            "give the nic of vm {vm} on vlan {vlan} a static `address`, e.g. `address = vlan.{vlan}.subnet.host(21)`"
+        ),
+        None => format!("put a nic of vm {vm} on a vlan and give it a static `address`"),
+    }
+}
+
 /// Reports each node whose VM has only DHCP NICs, at the first NIC's `address` (or the VM's
 /// `nics` when it has none).
 pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
+    let cluster_vlans = cluster_vlans(model);
     for node in model.nodes.values() {
         let Some(vm) = model.vms.get(node.vm.as_str()) else {
             continue;
@@ -38,6 +49,10 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
         if vm.nics.values().any(|nic| nic.address.is_some()) {
             continue;
         }
+        let vlan = cluster_vlans
+            .get(node.cluster.as_str())
+            .map(|cluster| cluster.vlan)
+            .or_else(|| vm.nics.values().find_map(|nic| nic.vlan.as_deref()));
         let span = match vm.nics.first() {
             Some((_, nic)) => span_of(&nic.address, nic.span),
             None => span_of(&vm.nics, vm.span),
@@ -46,17 +61,11 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
             Diagnostic::error(
                 INFO.code,
                 span,
-                format!(
-                    "vm {} of node {} has no static address",
-                    vm.name, node.name
-                ),
+                format!("vm {} of node {} has no static address", vm.name, node.name),
             )
             .with_label("no static address")
             .with_secondary(node.vm.span, format!("used by node {} here", node.name))
-            .with_help(format!(
-                "give a nic of vm {} an `address` on the cluster's vlan, e.g. `address = vlan.nodes.subnet.host(21)`",
-                vm.name
-            )),
+            .with_help(help(&vm.name, vlan)),
         );
     }
 }
@@ -92,6 +101,12 @@ mod tests {
         assert_eq!(
             d.message,
             "vm worker-2 of node worker-2 has no static address"
+        );
+        let help = d.help.as_deref().unwrap();
+        assert!(help.contains("on vlan nodes"), "{help}");
+        assert!(
+            help.ends_with("`address = vlan.nodes.subnet.host(21)`"),
+            "{help}"
         );
     }
 

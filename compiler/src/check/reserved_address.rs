@@ -4,7 +4,7 @@
 use plat_lang::diagnostic::Diagnostic;
 use plat_lang::value::ip_to_u128;
 
-use super::{declare_check, static_addresses};
+use super::{declare_check, static_addresses, Owner};
 use crate::model::{Cidr, Model};
 
 declare_check! {
@@ -57,10 +57,15 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
                 address.vlan_span,
                 format!("{} ({subnet})", address.vlan_via()),
             )
-            .with_help(format!(
-                "use a host address of {subnet}, e.g. `vlan.{}.subnet.host(10)`",
-                vlan.name
-            )),
+            .with_help(match address.owner {
+                Owner::Gateway(_) => format!(
+                    "remove `gateway` to use the first address of {subnet}, or write another host address of it"
+                ),
+                _ => format!(
+                    "use a host address of {subnet}, e.g. `vlan.{}.subnet.host(10)`",
+                    vlan.name
+                ),
+            }),
         );
     }
 }
@@ -119,6 +124,8 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].span, span(1));
         assert!(found[0].message.contains("network address"));
+        let help = found[0].help.as_deref().unwrap();
+        assert!(help.starts_with("remove `gateway`"), "{help}");
     }
 
     #[test]

@@ -39,7 +39,11 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
             }
             let known = host.bridges.keys().map(String::as_str);
             let help = match did_you_mean(name, known.clone()) {
-                Some(near) => format!("did you mean `{near}`?"),
+                // Bridges differ by a digit (vmbr0, vmbr1): a new bridge is as likely as a typo.
+                Some(near) => format!(
+                    "did you mean `{near}`? Otherwise declare `{name}` in the `bridges` of host {}",
+                    host.name
+                ),
                 None if host.bridges.is_empty() => {
                     format!("declare the bridge in the `bridges` of host {}", host.name)
                 }
@@ -93,7 +97,10 @@ mod tests {
         assert_eq!(d.severity, Severity::Error);
         assert_eq!(d.span, span(2));
         assert_eq!(d.secondary[0].span, span(1));
-        assert_eq!(d.help.as_deref(), Some("did you mean `vmbr0`?"));
+        assert_eq!(
+            d.help.as_deref(),
+            Some("did you mean `vmbr0`? Otherwise declare `vmbr1` in the `bridges` of host pve1")
+        );
     }
 
     #[test]
