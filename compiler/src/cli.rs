@@ -105,7 +105,7 @@ enum Command {
     /// key is traced to the model fields that produced it, and a value that is a prelude
     /// default names that default.
     ///
-    /// Example: `plat explain out/proxmox/pve1/qemu-server/201.conf:20`.
+    /// Example: `plat explain out/proxmox/pve1/qemu-server/201.conf:22`.
     Explain {
         /// `FILE` or `FILE:LINE` (1-based).
         target: String,

@@ -96,7 +96,7 @@ impl<'a> Line<'a> {
     fn element(&self) -> Option<&'a str> {
         let trimmed = self.text.trim_start().strip_prefix('<')?;
         let trimmed = trimmed.strip_prefix('/').unwrap_or(trimmed);
-        let end = trimmed.find(|c: char| c == '>' || c == ' ' || c == '/')?;
+        let end = trimmed.find(['>', ' ', '/'])?;
         Some(&trimmed[..end])
     }
 }

@@ -3,7 +3,7 @@
 //! `storage.cfg` as the hosts' storage declarations.
 
 use super::{entity, field, owned_by, Explanation, Line, Origin};
-use crate::model::{Model, Vm};
+use crate::model::{Host, Model, Vm};
 
 /// `rest` is the path after `proxmox/`.
 pub(super) fn explain(model: &Model, rest: &str, line: Option<Line>) -> Option<Explanation> {
@@ -12,7 +12,13 @@ pub(super) fn explain(model: &Model, rest: &str, line: Option<Line>) -> Option<E
         ["storage.cfg"] => storage(model, line),
         [host, "network", "interfaces"] => {
             let host = model.hosts.get(*host)?;
-            Some(owned_by(format!("host {}", host.name), host.span))
+            let mut explanation = owned_by(format!("host {}", host.name), host.span);
+            if let Some(origins) = line.map(|l| interfaces_line(model, host, l)) {
+                if !origins.is_empty() {
+                    explanation.origins = origins;
+                }
+            }
+            Some(explanation)
         }
         [host, "qemu-server", conf] => {
             let vmid: u32 = conf.strip_suffix(".conf")?.parse().ok()?;
@@ -29,11 +35,44 @@ pub(super) fn explain(model: &Model, rest: &str, line: Option<Line>) -> Option<E
     }
 }
 
-/// `storage.cfg`: a pool's section comes from the hosts that declare that pool.
+/// A line of `network/interfaces` (`interfaces.rs`): the management address and its VLAN's
+/// gateway, or the bridges.
+fn interfaces_line(model: &Model, host: &Host, line: Line) -> Vec<Origin> {
+    let h = |f: &str| format!("host {}: {f}", host.name);
+    let first = line.text.split_whitespace().next().unwrap_or_default();
+    let vlan = model.vlans.get(&*host.vlan);
+    match first {
+        "address" => vec![
+            field(h("address"), "Host.address", &host.address),
+            field(h("vlan"), "Host.vlan", &host.vlan),
+        ],
+        "gateway" => match vlan {
+            Some(vlan) => vec![field(
+                format!("vlan {}: gateway", vlan.name),
+                "Vlan.gateway",
+                &vlan.gateway,
+            )],
+            None => Vec::new(),
+        },
+        _ if first.starts_with("bridge") || line.text.contains("vmbr") => {
+            vec![field(h("bridges"), "Host.bridges", &host.bridges)]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// `storage.cfg`: a pool's section (`type: name` and its indented options) comes from the
+/// hosts that declare that pool.
 fn storage(model: &Model, line: Option<Line>) -> Option<Explanation> {
     let section = line.and_then(|line| {
-        let (_, name) = line.text.split_once(": ")?;
-        (!line.text.starts_with(char::is_whitespace)).then(|| name.trim().to_string())
+        let above: Vec<&str> = line.file.lines().take(line.number).collect();
+        let header = above
+            .iter()
+            .rev()
+            .take_while(|l| !l.is_empty())
+            .find(|l| !l.starts_with(char::is_whitespace) && !l.starts_with('#'))?;
+        let (_, name) = header.split_once(": ")?;
+        Some(name.trim().to_string())
     });
     let mut origins = Vec::new();
     for host in model.hosts.values() {
@@ -49,6 +88,16 @@ fn storage(model: &Model, line: Option<Line>) -> Option<Explanation> {
                 "Host.storage",
                 &host.storage,
             )),
+        }
+    }
+    // A pool no host declares is the snippets storage plat adds (`local` on a stock install).
+    if origins.is_empty() {
+        for host in model.hosts.values() {
+            origins.push(field(
+                format!("host {}: snippets_storage", host.name),
+                "Host.snippets_storage",
+                &host.snippets_storage,
+            ));
         }
     }
     (!origins.is_empty()).then(|| Explanation {
@@ -310,6 +359,20 @@ mod tests {
             .map(|o| o.what)
             .collect();
         assert!(whats.contains(&"vlan nodes: id".to_string()), "{whats:?}");
+    }
+
+    #[test]
+    fn storage_options_belong_to_their_section() {
+        let model = fixture::small();
+        let text = "# header\n\nlvmthin: local-lvm\n\tthinpool data\n";
+        let explanation = crate::explain::explain(&model, "proxmox/storage.cfg", text, Some(4));
+        let whats: Vec<String> = explanation
+            .expect("explained")
+            .origins
+            .into_iter()
+            .map(|o| o.what)
+            .collect();
+        assert_eq!(whats, ["host pve1: storage local-lvm"]);
     }
 
     #[test]
