@@ -12,6 +12,8 @@
 //!
 //! Tests at the bottom.
 
+mod impact;
+
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -19,59 +21,14 @@ use serde_json::Value;
 
 use crate::model::{Action, Bytes, Endpoint, Model, Proto, Vm};
 
+use impact::added_or_removed;
+pub use impact::{impact, Impact};
+
 /// The summary's path inside out/.
 pub const PATH: &str = "plat.model.json";
 
 /// Object key (`"vm cp-1"`) to its fields (`"memory"` → `"8GiB"`), both sorted.
 pub type Summary = BTreeMap<String, BTreeMap<String, String>>;
-
-/// What applying a change does to the running platform.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Impact {
-    /// Applied live, nothing restarts.
-    InPlace,
-    /// Takes effect at the VM's next cold boot (`qm reboot`).
-    Reboot,
-    /// The cloud-init seed changes: the next boot is a first boot and re-runs cloud-init.
-    CloudInit,
-    /// Reloads the pfSense filter (or its interfaces).
-    Firewall,
-    /// Changes a Deployment's pod template: Kubernetes rolls its pods.
-    Rollout,
-    /// Upgrades a Helm release.
-    Helm,
-    /// The Kubernetes node must be reset and joined again.
-    Rejoin,
-    /// A Kubernetes version upgrade (runbook `upgrade-kubernetes`).
-    Upgrade,
-    /// Fixed at `kubeadm init`: the cluster must be rebuilt.
-    RebuildCluster,
-    /// The VM is destroyed and created again (new disks, or on another host).
-    Recreate,
-    /// A new VM is created.
-    Create,
-    /// The VM is destroyed.
-    Destroy,
-}
-
-impl fmt::Display for Impact {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Impact::InPlace => "in place",
-            Impact::Reboot => "needs a VM reboot",
-            Impact::CloudInit => "re-runs cloud-init",
-            Impact::Firewall => "reloads the firewall",
-            Impact::Rollout => "rolls a Deployment",
-            Impact::Helm => "upgrades a Helm release",
-            Impact::Rejoin => "re-joins the node",
-            Impact::Upgrade => "upgrades the cluster",
-            Impact::RebuildCluster => "rebuilds the cluster",
-            Impact::Recreate => "recreates the VM",
-            Impact::Create => "creates the VM",
-            Impact::Destroy => "destroys the VM",
-        })
-    }
-}
 
 /// One difference between two summaries.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -160,44 +117,6 @@ pub fn compare(old: &Summary, new: &Summary) -> Vec<Change> {
     changes
 }
 
-/// The impact of changing `field` of an object of `kind` (`vm`, `rule`, ...).
-pub fn impact(kind: &str, field: &str) -> Impact {
-    let first = field.split(' ').next().unwrap_or(field);
-    let last = field.rsplit(' ').next().unwrap_or(field);
-    match (kind, first, last) {
-        ("vm", "host" | "vmid" | "image", _) => Impact::Recreate,
-        ("vm", "disk", "storage") => Impact::Recreate,
-        ("vm", "disk", "size") => Impact::InPlace,
-        ("vm", "cores" | "sockets" | "cpu" | "memory" | "agent", _) => Impact::Reboot,
-        ("vm", "nic", "address") => Impact::CloudInit,
-        ("vm", "nic", "mac") => Impact::Reboot,
-        ("vm", "packages" | "cloud_init", _) => Impact::CloudInit,
-        ("vm", _, _) => Impact::InPlace,
-        ("site", "dns", _) => Impact::Firewall,
-        ("site", _, _) => Impact::CloudInit,
-        ("vlan" | "firewall" | "rule" | "forward", _, _) => Impact::Firewall,
-        ("cluster", "version", _) => Impact::Upgrade,
-        ("cluster", _, _) => Impact::RebuildCluster,
-        ("node", "cluster" | "vm" | "role", _) => Impact::Rejoin,
-        ("service", "replicas" | "ingress" | "allow_from", _) => Impact::InPlace,
-        ("service", _, _) => Impact::Rollout,
-        ("chart", _, _) => Impact::Helm,
-        _ => Impact::InPlace,
-    }
-}
-
-fn added_or_removed(kind: &str, vm_impact: Impact) -> Impact {
-    match kind {
-        "vm" => vm_impact,
-        "vlan" | "firewall" | "rule" | "forward" => Impact::Firewall,
-        "node" => Impact::Rejoin,
-        "cluster" => Impact::RebuildCluster,
-        "service" => Impact::Rollout,
-        "chart" => Impact::Helm,
-        _ => Impact::InPlace,
-    }
-}
-
 fn kind_of(object: &str) -> &str {
     object.split(' ').next().unwrap_or(object)
 }
@@ -208,6 +127,18 @@ pub fn summarize(model: &Model) -> Summary {
     let mut put = |object: String, fields: Vec<(String, String)>| {
         summary.entry(object).or_default().extend(fields);
     };
+    infrastructure(model, &mut put);
+    network(model, &mut put);
+    for vm in model.vms.values() {
+        put(format!("vm {}", vm.name), vm_fields(vm));
+    }
+    kubernetes(model, &mut put);
+    summary
+}
+
+type Put<'a> = dyn FnMut(String, Vec<(String, String)>) + 'a;
+
+fn infrastructure(model: &Model, put: &mut Put) {
     if let Some(site) = &model.site {
         put(
             format!("site {}", *site.name),
@@ -255,15 +186,7 @@ pub fn summarize(model: &Model) -> Summary {
         }
         put(format!("host {}", host.name), host_fields);
     }
-    network(model, &mut put);
-    for vm in model.vms.values() {
-        put(format!("vm {}", vm.name), vm_fields(vm));
-    }
-    kubernetes(model, &mut put);
-    summary
 }
-
-type Put<'a> = dyn FnMut(String, Vec<(String, String)>) + 'a;
 
 fn network(model: &Model, put: &mut Put) {
     for firewall in model.firewalls.values() {
