@@ -128,7 +128,9 @@ enum Command {
         #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
         format: GraphFormat,
     },
-    /// Print generated documentation (`plat docs platform > docs/platform.md`).
+    /// Print generated documentation.
+    ///
+    /// Example: `plat docs platform > docs/platform.md`.
     #[command(hide = true)]
     Docs {
         /// Which document: `platform`.

@@ -314,6 +314,31 @@ fn diff_shows_a_changed_memory_in_words_and_as_a_file_diff() {
 }
 
 #[test]
+fn diff_names_added_and_removed_objects_with_their_impact() {
+    let project = Project::new();
+    project.build();
+    project.edit("platform/vms.plat", "vm nas {", "vm files {");
+    let rule = "rule web-in {\n  from  = \"any\"\n  to    = vlan.nodes\n  proto = \"tcp\"\n  port  = 443\n}\n";
+    project.write("platform/rules.plat", rule);
+    let (code, transcript) = project.run(&["diff"]);
+    assert_eq!(code, 0, "{transcript}");
+    let summary: Vec<&str> = transcript
+        .lines()
+        .skip_while(|l| !l.starts_with("----- stdout"))
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            "rule web-in: added  [reloads the firewall]",
+            "vm files: added  [creates the VM]",
+            "vm nas: removed  [destroys the VM]",
+        ]
+    );
+}
+
+#[test]
 fn graph_as_mermaid_and_dot() {
     let project = Project::new();
     let (code, transcript) = project.run(&["graph"]);

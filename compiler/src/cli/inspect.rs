@@ -182,7 +182,13 @@ fn warn_if_stale(path: &Path, generated: &str, shown: &str) {
         Ok(_) => eprintln!(
             "warning: {shown} differs from what the sources produce (stale, or edited by hand); explaining the generated text"
         ),
-        Err(_) => eprintln!("warning: {shown} does not exist yet; explaining the text `plat build` would write"),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => eprintln!(
+            "warning: {shown} does not exist yet; explaining the text `plat build` would write"
+        ),
+        Err(e) => eprintln!(
+            "warning: cannot read {}: {e}; explaining the text `plat build` would write",
+            path.display()
+        ),
     }
 }
 
