@@ -115,6 +115,9 @@ enum Command {
         /// The out/ directory FILE is in.
         #[arg(long, default_value = "out")]
         out: PathBuf,
+        /// Source snippets for people, or one JSON object on stdout for tools.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
     },
     /// Print the platform's topology as a diagram: hosts and their VMs, VLANs, the firewall,
     /// the cluster with its nodes, namespaces and services.
@@ -166,7 +169,12 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Eval { path, expr } => eval(path, expr, style),
         Command::Docs { which } => docs(&which),
         Command::Diff { root, out } => inspect::diff(root, out, style),
-        Command::Explain { target, root, out } => inspect::explain(&target, root, out, style),
+        Command::Explain {
+            target,
+            root,
+            out,
+            format,
+        } => inspect::explain(&target, root, out, format == Format::Json, style),
         Command::Graph { root, format } => {
             let format = match format {
                 GraphFormat::Mermaid => crate::graph::Format::Mermaid,

@@ -282,6 +282,10 @@ fn explain_a_memory_line_points_at_the_source() {
     assert_eq!(code, 0);
     assert!(transcript.contains("vms.plat:6:"), "{transcript}");
     insta::assert_snapshot!(transcript);
+    let target = format!("{conf}:{line}");
+    let (code, transcript) = project.run(&["explain", "--format", "json", &target]);
+    assert_eq!(code, 0);
+    insta::assert_snapshot!("explain_json", transcript);
 }
 
 #[test]

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use super::compiled;
+use plat_lang::source::SourceMap;
+
 use crate::explain::{Explanation, Origin};
 use crate::render::{render_snippets, Snippet, Style};
 
@@ -52,7 +54,9 @@ pub(super) fn diff(root: PathBuf, out: PathBuf, style: Style) -> ExitCode {
         let _ = writeln!(stdout);
         let _ = stdout.write_all(text.as_bytes());
     }
-    let objects = changes.as_ref().map_or(0, Vec::len);
+    let objects = changes
+        .as_ref()
+        .map_or("not compared".to_string(), |c| c.len().to_string());
     let touched = |list: &[String]| list.iter().filter(|p| *p != crate::summary::PATH).count();
     eprintln!(
         "plat: objects changed: {objects}; files a build would add: {}, change: {}, remove: {}",
@@ -64,7 +68,13 @@ pub(super) fn diff(root: PathBuf, out: PathBuf, style: Style) -> ExitCode {
 }
 
 /// `plat explain FILE[:LINE]`.
-pub(super) fn explain(target: &str, root: PathBuf, out: PathBuf, style: Style) -> ExitCode {
+pub(super) fn explain(
+    target: &str,
+    root: PathBuf,
+    out: PathBuf,
+    json: bool,
+    style: Style,
+) -> ExitCode {
     let (file, line) = split_line(target);
     if line == Some(0) {
         eprintln!("error: `{target}`: lines are numbered from 1");
@@ -107,6 +117,11 @@ pub(super) fn explain(target: &str, root: PathBuf, out: PathBuf, style: Style) -
     };
     let sources = &compilation.front.loaded.sources;
     let mut stdout = std::io::stdout().lock();
+    if json {
+        let text = explanation_json(sources, file, line, &generated, &explanation);
+        let _ = writeln!(stdout, "{text}");
+        return ExitCode::SUCCESS;
+    }
     let _ = stdout.write_all(header(file, line, &generated, &explanation).as_bytes());
     let snippets: Vec<Snippet> = explanation
         .origins
@@ -208,7 +223,48 @@ fn header(file: &str, line: Option<usize>, text: &str, explanation: &Explanation
     out
 }
 
-fn snippet(sources: &plat_lang::source::SourceMap, origin: &Origin) -> Snippet {
+/// `{"version":1,"file","line","text","owner","note","origins":[...]}`, each origin with its
+/// source file, 1-based line and column range, and the default it is, if any.
+fn explanation_json(
+    sources: &SourceMap,
+    file: &str,
+    line: Option<usize>,
+    text: &str,
+    explanation: &Explanation,
+) -> String {
+    let origins: Vec<serde_json::Value> = explanation
+        .origins
+        .iter()
+        .map(|origin| {
+            let source = sources.get(origin.span.file);
+            let (line, column) = source.line_col(origin.span.start);
+            let (end_line, end_column) = source.line_col(origin.span.end);
+            serde_json::json!({
+                "what": origin.what,
+                "file": source.path,
+                "line": line,
+                "column": column,
+                "end_line": end_line,
+                "end_column": end_column,
+                "source": sources.snippet(origin.span),
+                "default_of": origin.default_of,
+            })
+        })
+        .collect();
+    let line_text = line.and_then(|n| text.lines().nth(n - 1));
+    serde_json::json!({
+        "version": 1,
+        "file": file,
+        "line": line,
+        "text": line_text,
+        "owner": explanation.owner,
+        "note": explanation.note,
+        "origins": origins,
+    })
+    .to_string()
+}
+
+fn snippet(sources: &SourceMap, origin: &Origin) -> Snippet {
     match &origin.default_of {
         Some(default) => Snippet {
             span: origin.span,
