@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::{Action, Endpoint, Model, Role};
+use crate::model::{Action, Endpoint, Model};
 
 /// Diagram formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -214,10 +214,7 @@ fn kubernetes(model: &Model, root: &mut Group, edges: &mut Vec<Edge>) {
         let label = format!("cluster {} (v{})", cluster.name, *cluster.version);
         let mut cluster_group = group(id("cluster", &cluster.name), label);
         for node in model.nodes.values().filter(|n| *n.cluster == cluster.name) {
-            let role = match *node.role {
-                Role::ControlPlane => "control-plane",
-                Role::Worker => "worker",
-            };
+            let role = crate::summary::role(*node.role);
             cluster_group.nodes.push(Node {
                 id: id("node", &node.name),
                 label: format!("node {}\n{role}", node.name),

@@ -19,7 +19,7 @@ use std::fmt;
 
 use serde_json::Value;
 
-use crate::model::{Action, Bytes, Endpoint, Model, Proto, Vm};
+use crate::model::{Action, Bytes, Endpoint, Model, Proto, Role, Vm, WanMode};
 
 use impact::added_or_removed;
 pub use impact::{impact, Impact};
@@ -181,7 +181,8 @@ fn infrastructure(model: &Model, put: &mut Put) {
             host_fields.push((format!("bridge {name}"), value));
         }
         for (name, storage) in host.storage.iter() {
-            let value = format!("{:?} {}", storage.kind, size(storage.size)).to_lowercase();
+            let kind = format!("{:?}", storage.kind).to_lowercase();
+            let value = format!("{kind} {}", size(storage.size));
             host_fields.push((format!("storage {name}"), value));
         }
         put(format!("host {}", host.name), host_fields);
@@ -195,7 +196,7 @@ fn network(model: &Model, put: &mut Put) {
             fields([
                 ("hostname", firewall.hostname.value.clone()),
                 ("wan_interface", firewall.wan_interface.value.clone()),
-                ("wan", format!("{:?}", *firewall.wan_mode).to_lowercase()),
+                ("wan", wan(&firewall.wan_mode)),
                 ("trunk", firewall.trunk.value.clone()),
                 ("vm", optional(firewall.vm.value.clone())),
             ]),
@@ -297,7 +298,7 @@ fn kubernetes(model: &Model, put: &mut Put) {
             fields([
                 ("cluster", node.cluster.value.clone()),
                 ("vm", node.vm.value.clone()),
-                ("role", format!("{:?}", *node.role).to_lowercase()),
+                ("role", role(*node.role).to_string()),
                 ("labels", pairs(&node.labels)),
                 ("taints", list(taints)),
             ]),
@@ -475,6 +476,28 @@ pub(crate) fn proto(proto: Proto) -> &'static str {
     }
 }
 
+fn wan(mode: &WanMode) -> String {
+    match mode {
+        WanMode::Dhcp => "dhcp".into(),
+        WanMode::Static {
+            address,
+            prefix,
+            gateway,
+        } => match gateway {
+            Some(gateway) => format!("static {address}/{prefix} via {gateway}"),
+            None => format!("static {address}/{prefix}"),
+        },
+    }
+}
+
+/// A node role as the sources write it.
+pub(crate) fn role(role: Role) -> &'static str {
+    match role {
+        Role::ControlPlane => "control-plane",
+        Role::Worker => "worker",
+    }
+}
+
 fn ports((from, to): (u16, u16)) -> String {
     if from == to {
         from.to_string()
@@ -523,6 +546,15 @@ mod tests {
                 "vm worker-2: removed [destroys the VM]",
             ]
         );
+    }
+
+    #[test]
+    fn values_read_as_the_sources_write_them() {
+        let summary = summarize(&fixture::small());
+        assert_eq!(summary["host pve1"]["storage local-lvm"], "lvmthin 900GiB");
+        assert_eq!(summary["node cp-1"]["role"], "control-plane");
+        assert_eq!(summary["firewall fw1"]["wan"], "dhcp");
+        assert_eq!(summary["rule nodes-out"]["after"], "nodes-no-mgmt");
     }
 
     #[test]
