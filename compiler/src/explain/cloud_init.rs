@@ -13,15 +13,22 @@ pub(super) fn explain(model: &Model, rest: &str, line: Option<Line>) -> Option<E
     }
     let vm = model.vms.get(name)?;
     let owner = format!("vm {}", vm.name);
+    let node = model.nodes.values().find(|n| *n.vm == vm.name);
     let mut origins = line
         .map(|line| match file {
             "network-config" => network_key(model, vm, line),
             _ => user_data_key(model, vm, line),
         })
         .unwrap_or_default();
+    // A node's seed carries its kubeadm config in `write_files`: its keys name the cluster.
+    if let (true, Some(node), Some(key)) = (origins.is_empty(), node, line.and_then(|l| l.key())) {
+        if let Some(cluster) = model.clusters.get(&*node.cluster) {
+            origins = super::k8s::kubeadm_key(cluster, node, key);
+        }
+    }
     if origins.is_empty() {
         origins.push(entity(owner.clone(), vm.span));
-        if let Some(node) = model.nodes.values().find(|n| *n.vm == vm.name) {
+        if let Some(node) = node {
             origins.push(entity(format!("node {}", node.name), node.span));
         }
     }
@@ -106,5 +113,15 @@ mod tests {
             .collect();
         assert_eq!(whats.len(), 1);
         assert!(whats[0].ends_with(": timezone"), "{whats:?}");
+    }
+
+    #[test]
+    fn the_embedded_kubeadm_config_names_the_cluster() {
+        let model = fixture::small();
+        let text = "write_files:\n  - content: |\n      kubernetesVersion: v1.31.4\n";
+        let path = "cloud-init/cp-1/user-data";
+        let explanation = crate::explain::explain(&model, path, text, Some(3));
+        let origins = explanation.expect("explained").origins;
+        assert_eq!(origins[0].what, "cluster main: version");
     }
 }

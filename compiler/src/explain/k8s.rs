@@ -76,7 +76,8 @@ pub(super) fn explain(model: &Model, rest: &str, line: Option<Line>) -> Option<E
     })
 }
 
-fn kubeadm_key(cluster: &Cluster, node: &Node, key: &str) -> Vec<Origin> {
+/// A key of a node's kubeadm config (also embedded in the node's cloud-init `user-data`).
+pub(super) fn kubeadm_key(cluster: &Cluster, node: &Node, key: &str) -> Vec<Origin> {
     let c = |f: &str| format!("cluster {}: {f}", cluster.name);
     match key {
         "kubernetesVersion" => vec![field(c("version"), "Cluster.version", &cluster.version)],
