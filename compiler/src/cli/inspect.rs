@@ -35,25 +35,7 @@ pub(super) fn diff(root: PathBuf, out: PathBuf, style: Style) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut stdout = std::io::stdout().lock();
-    match &changes {
-        Some(changes) if !changes.is_empty() => {
-            let _ = stdout.write_all(crate::diff::render_changes(changes).as_bytes());
-        }
-        Some(_) => {}
-        None => {
-            let _ = writeln!(
-                stdout,
-                "(no {} in {}: objects cannot be compared, only files)",
-                crate::summary::PATH,
-                out.display()
-            );
-        }
-    }
-    if !text.is_empty() {
-        let _ = writeln!(stdout);
-        let _ = stdout.write_all(text.as_bytes());
-    }
+    print_diff(&out, changes.as_deref(), &text);
     let objects = changes
         .as_ref()
         .map_or("not compared".to_string(), |c| c.len().to_string());
@@ -65,6 +47,23 @@ pub(super) fn diff(root: PathBuf, out: PathBuf, style: Style) -> ExitCode {
         touched(&plan.removed)
     );
     ExitCode::SUCCESS
+}
+
+/// The object lines (or why there are none), a blank line, the file diffs.
+fn print_diff(out: &Path, changes: Option<&[crate::summary::Change]>, files: &str) {
+    let mut text = match changes {
+        Some(changes) => crate::diff::render_changes(changes),
+        None => format!(
+            "(no {} in {}: objects cannot be compared, only files)\n",
+            crate::summary::PATH,
+            out.display()
+        ),
+    };
+    if !text.is_empty() && !files.is_empty() {
+        text.push('\n');
+    }
+    text.push_str(files);
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
 
 /// `plat explain FILE[:LINE]`.
