@@ -1,6 +1,17 @@
-//! What a build records about its inputs.
+//! What a build produces besides the targets' files, and what it records about its inputs.
 
 use crate::compile::Compilation;
+use crate::emit::Files;
+use crate::model::Model;
+
+/// Every file a build owns in out/: the targets' files ([`crate::emit::all`]) and the model
+/// summary `plat.model.json` that `plat diff` compares against ([`crate::summary`]).
+pub fn outputs(model: &Model) -> Files {
+    let mut files = crate::emit::all(model);
+    let summary = crate::summary::render(&crate::summary::summarize(model));
+    files.insert(crate::summary::PATH.to_string(), summary.into_bytes());
+    files
+}
 
 /// blake3 over every loaded source (path and text, in path order) and the prelude.
 pub fn sources_hash(compilation: &Compilation) -> String {

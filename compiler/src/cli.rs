@@ -11,6 +11,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod inspect;
+
 use crate::compile::{compile, Compilation};
 use crate::render::{render_human, render_json, Style};
 use crate::sources::Project;
@@ -37,6 +39,12 @@ enum Color {
 enum Format {
     Human,
     Json,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum GraphFormat {
+    Mermaid,
+    Dot,
 }
 
 #[derive(Subcommand, Debug)]
@@ -75,8 +83,57 @@ enum Command {
         #[arg(long, value_name = "warnings")]
         deny: Option<String>,
     },
-    /// Print generated documentation (`plat docs platform > docs/platform.md`,
-    /// `plat docs errors > docs/errors.md`).
+    /// Show what a build would change in out/: objects in words, then a diff per file.
+    ///
+    /// Above the diff, one line per changed platform object with its apply impact (in place,
+    /// needs a VM reboot, re-runs cloud-init, recreates the VM, reloads the firewall, rolls a
+    /// Deployment, ...), compared with the model summary the last build left in
+    /// `out/plat.model.json`. Writes nothing; exits 0 whether or not there are changes.
+    ///
+    /// Example: `plat diff` (platform/ against out/), `plat diff platform --out /tmp/out`.
+    Diff {
+        /// The platform's sources.
+        #[arg(default_value = "platform")]
+        root: PathBuf,
+        /// The out/ directory to compare with.
+        #[arg(long, default_value = "out")]
+        out: PathBuf,
+    },
+    /// Show the `.plat` source behind a generated file, or behind one line of it.
+    ///
+    /// FILE is a path under the out/ directory (or relative to it); with `:LINE`, the line's
+    /// key is traced to the model fields that produced it, and a value that is a prelude
+    /// default names that default.
+    ///
+    /// Example: `plat explain out/proxmox/pve1/qemu-server/201.conf:22`.
+    Explain {
+        /// `FILE` or `FILE:LINE` (1-based).
+        target: String,
+        /// The platform's sources.
+        #[arg(long, default_value = "platform")]
+        root: PathBuf,
+        /// The out/ directory FILE is in.
+        #[arg(long, default_value = "out")]
+        out: PathBuf,
+        /// Source snippets for people, or one JSON object on stdout for tools.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Print the platform's topology as a diagram: hosts and their VMs, VLANs, the firewall,
+    /// the cluster with its nodes, namespaces and services.
+    ///
+    /// Example: `plat graph > topology.mmd`, `plat graph --format dot | dot -Tsvg > topology.svg`.
+    Graph {
+        /// The platform's sources.
+        #[arg(default_value = "platform")]
+        root: PathBuf,
+        /// Mermaid (`flowchart`) or Graphviz DOT.
+        #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
+        format: GraphFormat,
+    },
+    /// Print generated documentation.
+    ///
+    /// Example: `plat docs platform > docs/platform.md`, `plat docs errors > docs/errors.md`.
     #[command(hide = true)]
     Docs {
         /// Which document: `platform` or `errors`.
@@ -111,6 +168,20 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Check { path, format, deny } => check(path, format, deny, style),
         Command::Eval { path, expr } => eval(path, expr, style),
         Command::Docs { which } => docs(&which),
+        Command::Diff { root, out } => inspect::diff(root, out, style),
+        Command::Explain {
+            target,
+            root,
+            out,
+            format,
+        } => inspect::explain(&target, root, out, format == Format::Json, style),
+        Command::Graph { root, format } => {
+            let format = match format {
+                GraphFormat::Mermaid => crate::graph::Format::Mermaid,
+                GraphFormat::Dot => crate::graph::Format::Dot,
+            };
+            inspect::graph(root, format, style)
+        }
         Command::Build {
             root,
             out,
@@ -125,6 +196,22 @@ fn open(path: &std::path::Path) -> Result<Project, ExitCode> {
         eprintln!("error: {error}");
         ExitCode::from(2)
     })
+}
+
+/// Compiles `root` for a command that needs the model: diagnostics printed, exit 1 on errors.
+fn compiled(root: &std::path::Path, style: Style) -> Result<Compilation, ExitCode> {
+    let project = open(root)?;
+    let compilation = compile(&project);
+    report(&compilation, Format::Human, style);
+    if compilation.failed(false) {
+        eprintln!("error: the sources have errors");
+        return Err(ExitCode::from(1));
+    }
+    if compilation.model.is_none() {
+        eprintln!("error: internal: no model after a successful compilation (this is a bug)");
+        return Err(ExitCode::from(2));
+    }
+    Ok(compilation)
 }
 
 fn deny_warnings(deny: Option<String>) -> Result<bool, ExitCode> {
@@ -228,7 +315,7 @@ fn build(
         eprintln!("error: internal: no model after a successful compilation (this is a bug)");
         return ExitCode::from(2);
     };
-    let files = crate::emit::all(model);
+    let files = crate::build::outputs(model);
     let lock = crate::out::Lock::new(crate::build::sources_hash(&compilation), &files);
     let plan = match crate::out::plan(&out, &files, &lock) {
         Ok(plan) => plan,

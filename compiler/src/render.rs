@@ -152,13 +152,7 @@ impl miette::Diagnostic for Report<'_> {
 
 /// Renders diagnostics for a terminal or a log, in order.
 pub fn render_human(sources: &SourceMap, diagnostics: &[Diagnostic], style: Style) -> String {
-    let theme = match style {
-        Style::Color => GraphicalTheme::unicode(),
-        Style::Plain => GraphicalTheme::unicode_nocolor(),
-    };
-    let handler = GraphicalReportHandler::new_themed(theme)
-        .with_width(100)
-        .with_links(false);
+    let handler = handler(style);
     let mut out = String::new();
     for diagnostic in diagnostics {
         let file = sources.get(diagnostic.span.file);
@@ -207,6 +201,91 @@ pub fn render_human(sources: &SourceMap, diagnostics: &[Diagnostic], style: Styl
         out.push('\n');
     }
     out
+}
+
+/// A source span shown with a message and a label, without a code or a severity: what
+/// `plat explain` prints for each origin of a generated value.
+#[derive(Clone, Debug)]
+pub struct Snippet {
+    /// The span to draw.
+    pub span: plat_lang::span::Span,
+    /// The headline.
+    pub message: String,
+    /// The label under the span.
+    pub label: String,
+    /// An optional help line.
+    pub help: Option<String>,
+}
+
+struct SnippetReport<'a> {
+    snippet: &'a Snippet,
+    source: NamedSource<String>,
+}
+
+impl fmt::Debug for SnippetReport<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.snippet.message)
+    }
+}
+
+impl fmt::Display for SnippetReport<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.snippet.message)
+    }
+}
+
+impl std::error::Error for SnippetReport<'_> {}
+
+impl miette::Diagnostic for SnippetReport<'_> {
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(miette::Severity::Advice)
+    }
+
+    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        self.snippet
+            .help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.source)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        Some(Box::new(std::iter::once(
+            LabeledSpan::new_primary_with_span(
+                Some(self.snippet.label.clone()),
+                source_span(self.snippet.span),
+            ),
+        )))
+    }
+}
+
+/// Renders snippets the way diagnostics are rendered (same handler, width and theme).
+pub fn render_snippets(sources: &SourceMap, snippets: &[Snippet], style: Style) -> String {
+    let handler = handler(style);
+    let mut out = String::new();
+    for snippet in snippets {
+        let file = sources.get(snippet.span.file);
+        let report = SnippetReport {
+            snippet,
+            source: NamedSource::new(file.path.clone(), file.text.clone()),
+        };
+        let _ = handler.render_report(&mut out, &report);
+        out.push('\n');
+    }
+    out
+}
+
+fn handler(style: Style) -> GraphicalReportHandler {
+    let theme = match style {
+        Style::Color => GraphicalTheme::unicode(),
+        Style::Plain => GraphicalTheme::unicode_nocolor(),
+    };
+    GraphicalReportHandler::new_themed(theme)
+        .with_width(100)
+        .with_links(false)
 }
 
 /// The JSON report: `{"version":1,"diagnostics":[...]}`.

@@ -1,0 +1,318 @@
+//! The commands that look at a build without making one: `plat diff`, `plat explain` and
+//! `plat graph`. Each compiles the sources, reads out/ at most, and writes nothing.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use super::compiled;
+use plat_lang::source::SourceMap;
+
+use crate::explain::{Explanation, Origin};
+use crate::render::{render_snippets, Snippet, Style};
+
+/// `plat diff`: object summary, then the unified diff of every file a build would touch.
+pub(super) fn diff(root: PathBuf, out: PathBuf, style: Style) -> ExitCode {
+    let compilation = match compiled(&root, style) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let Some(model) = &compilation.model else {
+        return ExitCode::from(2);
+    };
+    let files = crate::build::outputs(model);
+    let lock = crate::out::Lock::new(crate::build::sources_hash(&compilation), &files);
+    let result = crate::out::plan(&out, &files, &lock).and_then(|plan| {
+        let changes = crate::diff::object_changes(&out, model)?;
+        let shown = out.display().to_string();
+        let text = crate::diff::render_files(&out, shown.trim_end_matches('/'), &files, &plan)?;
+        Ok((plan, changes, text))
+    });
+    let (plan, changes, text) = match result {
+        Ok(parts) => parts,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    print_diff(&out, changes.as_deref(), &text);
+    let objects = changes
+        .as_ref()
+        .map_or("not compared".to_string(), |c| c.len().to_string());
+    let touched = |list: &[String]| list.iter().filter(|p| *p != crate::summary::PATH).count();
+    eprintln!(
+        "plat: objects changed: {objects}; files a build would add: {}, change: {}, remove: {}",
+        touched(&plan.added),
+        touched(&plan.changed),
+        touched(&plan.removed)
+    );
+    ExitCode::SUCCESS
+}
+
+/// The object lines (or why there are none), a blank line, the file diffs.
+fn print_diff(out: &Path, changes: Option<&[crate::summary::Change]>, files: &str) {
+    let mut text = match changes {
+        Some(changes) => crate::diff::render_changes(changes),
+        None => format!(
+            "(no {} in {}: objects cannot be compared, only files)\n",
+            crate::summary::PATH,
+            out.display()
+        ),
+    };
+    if !text.is_empty() && !files.is_empty() {
+        text.push('\n');
+    }
+    text.push_str(files);
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
+/// `plat explain FILE[:LINE]`.
+pub(super) fn explain(
+    target: &str,
+    root: PathBuf,
+    out: PathBuf,
+    json: bool,
+    style: Style,
+) -> ExitCode {
+    let (file, line) = split_line(target);
+    if line == Some(0) {
+        eprintln!("error: `{target}`: lines are numbered from 1");
+        return ExitCode::from(2);
+    }
+    let relative = match relative_to(&out, Path::new(file)) {
+        Ok(r) => r,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let compilation = match compiled(&root, style) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let Some(model) = &compilation.model else {
+        return ExitCode::from(2);
+    };
+    let files = crate::build::outputs(model);
+    let Some(generated) = files.get(&relative) else {
+        eprintln!(
+            "error: {file}: plat does not generate `{relative}` from {} (is it an operator's file, or a stale one?)",
+            root.display()
+        );
+        return ExitCode::from(2);
+    };
+    let generated = String::from_utf8_lossy(generated).into_owned();
+    warn_if_stale(&out.join(&relative), &generated, file);
+    let explanation = crate::explain::explain(model, &relative, &generated, line);
+    let Some(explanation) = explanation else {
+        match line {
+            Some(n) if generated.lines().count() < n => eprintln!(
+                "error: {file} has {} lines; there is no line {n}",
+                generated.lines().count()
+            ),
+            _ => eprintln!("error: {file}: plat cannot explain this file (it is bookkeeping, not generated from one entity)"),
+        }
+        return ExitCode::from(2);
+    };
+    let sources = &compilation.front.loaded.sources;
+    let mut stdout = std::io::stdout().lock();
+    if json {
+        let text = explanation_json(sources, file, line, &generated, &explanation);
+        let _ = writeln!(stdout, "{text}");
+        return ExitCode::SUCCESS;
+    }
+    let _ = stdout.write_all(header(file, line, &generated, &explanation).as_bytes());
+    let snippets: Vec<Snippet> = explanation
+        .origins
+        .iter()
+        .map(|origin| snippet(sources, origin))
+        .collect();
+    let _ = stdout.write_all(render_snippets(sources, &snippets, style).as_bytes());
+    ExitCode::SUCCESS
+}
+
+/// `plat graph`.
+pub(super) fn graph(root: PathBuf, format: crate::graph::Format, style: Style) -> ExitCode {
+    let compilation = match compiled(&root, style) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let Some(model) = &compilation.model else {
+        return ExitCode::from(2);
+    };
+    let _ = std::io::stdout()
+        .lock()
+        .write_all(crate::graph::render(model, format).as_bytes());
+    ExitCode::SUCCESS
+}
+
+/// `path:12` → (`path`, 12); a path without a numeric suffix has no line.
+fn split_line(target: &str) -> (&str, Option<usize>) {
+    match target.rsplit_once(':') {
+        Some((file, number))
+            if !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            (file, number.parse().ok())
+        }
+        _ => (target, None),
+    }
+}
+
+/// `file` as a `/`-separated path relative to `out`: a path under out/ (as written, or after
+/// resolving both), else taken as already relative to out/.
+fn relative_to(out: &Path, file: &Path) -> Result<String, String> {
+    let join = |p: &Path| {
+        p.components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join("/")
+    };
+    if let Ok(rest) = file.strip_prefix(out) {
+        return Ok(join(rest));
+    }
+    if let (Ok(out_full), Ok(file_full)) = (out.canonicalize(), file.canonicalize()) {
+        return match file_full.strip_prefix(&out_full) {
+            Ok(rest) => Ok(join(rest)),
+            Err(_) => Err(format!(
+                "{} is not under the out/ directory {} (use --out)",
+                file.display(),
+                out.display()
+            )),
+        };
+    }
+    if file.is_absolute() {
+        return Err(format!(
+            "{}: no such file under {}",
+            file.display(),
+            out.display()
+        ));
+    }
+    Ok(join(file))
+}
+
+fn warn_if_stale(path: &Path, generated: &str, shown: &str) {
+    match std::fs::read(path) {
+        Ok(bytes) if bytes == generated.as_bytes() => {}
+        Ok(_) => eprintln!(
+            "warning: {shown} differs from what the sources produce (stale, or edited by hand); explaining the generated text"
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => eprintln!(
+            "warning: {shown} does not exist yet; explaining the text `plat build` would write"
+        ),
+        Err(e) => eprintln!(
+            "warning: cannot read {}: {e}; explaining the text `plat build` would write",
+            path.display()
+        ),
+    }
+}
+
+fn header(file: &str, line: Option<usize>, text: &str, explanation: &Explanation) -> String {
+    let mut out = match line {
+        Some(n) => format!(
+            "{file}:{n}: {}\n",
+            text.lines().nth(n - 1).unwrap_or_default().trim()
+        ),
+        None => format!("{file}\n"),
+    };
+    out.push_str(&format!("  generated for {}\n", explanation.owner));
+    if let Some(note) = &explanation.note {
+        out.push_str(&format!("  note: {note}\n"));
+    }
+    out.push('\n');
+    out
+}
+
+/// `{"version":1,"file","line","text","owner","note","origins":[...]}`, each origin with its
+/// source file, 1-based line and column range, and the default it is, if any.
+fn explanation_json(
+    sources: &SourceMap,
+    file: &str,
+    line: Option<usize>,
+    text: &str,
+    explanation: &Explanation,
+) -> String {
+    let origins: Vec<serde_json::Value> = explanation
+        .origins
+        .iter()
+        .map(|origin| {
+            let source = sources.get(origin.span.file);
+            let (line, column) = source.line_col(origin.span.start);
+            let (end_line, end_column) = source.line_col(origin.span.end);
+            serde_json::json!({
+                "what": origin.what,
+                "file": source.path,
+                "line": line,
+                "column": column,
+                "end_line": end_line,
+                "end_column": end_column,
+                "source": sources.snippet(origin.span),
+                "default_of": origin.default_of,
+            })
+        })
+        .collect();
+    let line_text = line.and_then(|n| text.lines().nth(n - 1));
+    serde_json::json!({
+        "version": 1,
+        "file": file,
+        "line": line,
+        "text": line_text,
+        "owner": explanation.owner,
+        "note": explanation.note,
+        "origins": origins,
+    })
+    .to_string()
+}
+
+fn snippet(sources: &SourceMap, origin: &Origin) -> Snippet {
+    match &origin.default_of {
+        Some(default) => Snippet {
+            span: origin.span,
+            message: format!(
+                "{} = {} (a default)",
+                origin.what,
+                sources.snippet(origin.span).trim()
+            ),
+            label: format!("default of `{default}` in the prelude"),
+            help: Some(format!(
+                "set it in the entity to override the default of `{default}`"
+            )),
+        },
+        None if origin.what.contains(": ") => Snippet {
+            span: origin.span,
+            message: origin.what.clone(),
+            label: "set here".to_string(),
+            help: None,
+        },
+        None => Snippet {
+            span: origin.span,
+            message: origin.what.clone(),
+            label: "declared here".to_string(),
+            help: None,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_split_at_a_numeric_suffix() {
+        assert_eq!(split_line("out/a.conf:20"), ("out/a.conf", Some(20)));
+        assert_eq!(split_line("out/a.conf"), ("out/a.conf", None));
+        assert_eq!(split_line("c:/x"), ("c:/x", None));
+    }
+
+    #[test]
+    fn paths_under_out_become_relative() {
+        let out = Path::new("out");
+        assert_eq!(
+            relative_to(out, Path::new("out/proxmox/a.conf")),
+            Ok("proxmox/a.conf".into())
+        );
+        assert_eq!(
+            relative_to(out, Path::new("proxmox/a.conf")),
+            Ok("proxmox/a.conf".into())
+        );
+    }
+}
