@@ -5,7 +5,7 @@ use std::fmt;
 
 use miette::{
     GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
-    SourceCode, SourceSpan, SpanContents,
+    NamedSource, SourceCode, SourceSpan, SpanContents,
 };
 use plat_lang::diagnostic::{Diagnostic, Severity};
 use plat_lang::source::{SourceFile, SourceMap};
