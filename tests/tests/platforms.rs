@@ -218,6 +218,11 @@ fn runbook_paths_exist_in_out() {
                     continue;
                 }
                 let path = word[start..].trim_end_matches([',', ';', ')', '.', ':', '"', '\'']);
+                // `FILE:LINE` (as `plat explain` takes it) names FILE.
+                let path = match path.rsplit_once(':') {
+                    Some((file, line)) if line.chars().all(|c| c.is_ascii_digit()) => file,
+                    _ => path,
+                };
                 if path.contains(['<', '*', '$', '{']) || path == "out/" {
                     continue;
                 }
