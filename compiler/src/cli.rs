@@ -219,6 +219,15 @@ fn build(
         Ok(p) => p,
         Err(code) => return code,
     };
+    // Nothing changed since the last build: skip compiling. Not with `--deny warnings`, whose
+    // verdict needs the diagnostics, which only a compilation gives.
+    if !deny && crate::build::up_to_date(&project, &out) {
+        eprintln!(
+            "plat: {} is up to date (sources unchanged since the last build)",
+            out.display()
+        );
+        return ExitCode::SUCCESS;
+    }
     let compilation = compile(&project);
     report(&compilation, Format::Human, style);
     if compilation.failed(deny) {
