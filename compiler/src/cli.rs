@@ -228,18 +228,22 @@ fn build(
         );
         return ExitCode::SUCCESS;
     }
-    let compilation = compile(&project);
+    let mut compilation = compile(&project);
     report(&compilation, Format::Human, style);
     if compilation.failed(deny) {
         eprintln!("error: the sources have errors; nothing was written");
         return ExitCode::from(1);
     }
-    let Some(model) = &compilation.model else {
+    let Some(model) = compilation.model.take() else {
         eprintln!("error: internal: no model after a successful compilation (this is a bug)");
         return ExitCode::from(2);
     };
-    let files = crate::emit::all(model);
-    let lock = crate::out::Lock::new(crate::build::sources_hash(&compilation), &files);
+    // The model is all that emitting needs: free the syntax trees and values first.
+    let sources = crate::build::sources_hash(&compilation);
+    drop(compilation);
+    let files = crate::emit::all(&model);
+    drop(model);
+    let lock = crate::out::Lock::new(sources, &files);
     let plan = match crate::out::plan(&out, &files, &lock) {
         Ok(plan) => plan,
         Err(error) => {
