@@ -248,15 +248,15 @@ pub fn write(out: &Path, files: &Files, plan: &Plan, lock: &Lock) -> Result<(), 
     Ok(())
 }
 
-/// Runs `f` on every item, the items split in contiguous parts over a few threads (file
-/// system calls wait on the kernel, so this pays even on two cores). The error reported is
+/// Runs `f` on every item, the items split in contiguous parts over one thread per core
+/// (creating, hashing and renaming files is mostly kernel CPU time). The error reported is
 /// the first one in item order, whatever the scheduling.
 fn in_parallel<T: Sync>(
     items: &[T],
     f: impl Fn(&T) -> Result<(), OutError> + Sync,
 ) -> Result<(), OutError> {
-    const THREADS: usize = 4;
-    let part = items.len().div_ceil(THREADS).max(1);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    let part = items.len().div_ceil(threads).max(1);
     std::thread::scope(|scope| {
         let f = &f;
         let handles: Vec<_> = items
