@@ -181,15 +181,3 @@ rule v-{v}-https {{ from = vlan.v-{v}, to = "any", proto = "tcp", port = 443 }}
     }
     out
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn apps_match_the_peer_workload() {
-        let text = apps(2);
-        assert!(text.contains("image      = \"registry.example.com/search/app-1:1.1.0\"\n"));
-        assert!(text.contains("resources  = { millicpu = 200, memory = 256MiB }\n"));
-    }
-}

@@ -17,7 +17,7 @@
 //! - `--write APPS VMS DIR`: only write the generated platform's sources into DIR (for timing
 //!   the `plat` binary, e.g. with `/usr/bin/time -v plat build DIR --out OUT`).
 
-#![allow(clippy::print_stdout)]
+#![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod generate;
 
@@ -61,11 +61,7 @@ fn main() {
     println!("| apps | VMs | sources | stage | wall (ms) | CPU (ms) |");
     println!("|---:|---:|---:|---|---:|---:|");
     for &apps in &options.apps {
-        let vms = if options.vm_ratio == 0 {
-            0
-        } else {
-            apps / options.vm_ratio
-        };
+        let vms = apps.checked_div(options.vm_ratio).unwrap_or(0);
         let runs = options.runs.unwrap_or(if apps > 50_000 { 1 } else { 3 });
         let shape = Shape { apps, vms };
         let rows = with_large_stack(move || measure(shape, runs));
@@ -214,7 +210,8 @@ fn measure(shape: Shape, runs: usize) -> Vec<(&'static str, Time)> {
         "the generated platform has errors: {errors:#?}"
     );
 
-    let emitters: [(&'static str, fn(&plat::model::Model) -> Files); 4] = [
+    type Emitter = fn(&plat::model::Model) -> Files;
+    let emitters: [(&'static str, Emitter); 4] = [
         ("emit proxmox", emit::proxmox::emit),
         ("emit pfsense", emit::pfsense::emit),
         ("emit cloud-init", emit::cloud_init::emit),
