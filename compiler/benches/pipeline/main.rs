@@ -32,6 +32,11 @@ use plat_lang::load::{LoadError, Loader};
 
 use generate::Shape;
 
+// The allocator of the `plat` binary (compiler/src/main.rs), so the stages cost what they
+// cost there.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Sources in memory, so that parsing is timed without the disk.
 struct MemoryLoader(BTreeMap<String, String>);
 
