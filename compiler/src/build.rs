@@ -1,8 +1,14 @@
-//! What a build produces besides the targets' files, and what it records about its inputs.
+//! What a build produces besides the targets' files, what it records about its inputs, and
+//! the no-op check that uses it.
 
-use crate::compile::Compilation;
+use std::path::Path;
+
+use plat_lang::load::Loader;
+
+use crate::compile::{Compilation, PRELUDE};
 use crate::emit::Files;
 use crate::model::Model;
+use crate::sources::{FsLoader, Project};
 
 /// Every file a build owns in out/: the targets' files ([`crate::emit::all`]) and the model
 /// summary `plat.model.json` that `plat diff` compares against ([`crate::summary`]).
@@ -15,13 +21,42 @@ pub fn outputs(model: &Model) -> Files {
 
 /// blake3 over every loaded source (path and text, in path order) and the prelude.
 pub fn sources_hash(compilation: &Compilation) -> String {
-    let mut files: Vec<(&str, &str)> = compilation
-        .front
-        .loaded
-        .sources
+    hash_sources(
+        compilation
+            .front
+            .loaded
+            .sources
+            .iter()
+            .map(|(_, f)| (f.path.as_str(), f.text.as_str()))
+            .collect(),
+    )
+}
+
+/// The [`sources_hash`] a compilation of `project` would record if it loads exactly the
+/// project's files (true of a directory: every `.plat` file below it is a root, so every
+/// import is one of them), read from disk without parsing. `None` when a file cannot be read.
+pub fn project_hash(project: &Project) -> Option<String> {
+    let loader = FsLoader::new(project.root.clone());
+    let texts: Vec<(&str, String)> = project
+        .files
         .iter()
-        .map(|(_, f)| (f.path.as_str(), f.text.as_str()))
-        .collect();
+        .map(|path| loader.load(path).ok().map(|text| (path.as_str(), text)))
+        .collect::<Option<_>>()?;
+    let mut files: Vec<(&str, &str)> = texts.iter().map(|(p, t)| (*p, t.as_str())).collect();
+    files.push(("<prelude>", PRELUDE));
+    Some(hash_sources(files))
+}
+
+/// True when `out` already holds what `project` compiles to: `plat.lock` records this
+/// compiler and the project's current [`project_hash`], and every owned file is intact
+/// ([`crate::out::matches`]). Then compiling and emitting would change nothing. When the
+/// project loads files other than its own (an import outside them), the hashes differ and
+/// the answer is false: a full build runs.
+pub fn up_to_date(project: &Project, out: &Path) -> bool {
+    project_hash(project).is_some_and(|hash| crate::out::matches(out, crate::out::COMPILER, &hash))
+}
+
+fn hash_sources(mut files: Vec<(&str, &str)>) -> String {
     files.sort();
     let mut hasher = blake3::Hasher::new();
     for (path, text) in files {
@@ -31,4 +66,27 @@ pub fn sources_hash(compilation: &Compilation) -> String {
         hasher.update(text.as_bytes());
     }
     hasher.finalize().to_hex().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn project_hash_is_the_hash_a_compilation_records() {
+        let dir = std::env::temp_dir().join(format!("plat-build-hash-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("lib")).unwrap();
+        std::fs::write(dir.join("lib/net.plat"), "let x = 1\n").unwrap();
+        std::fs::write(
+            dir.join("main.plat"),
+            "import \"lib/net.plat\"\nvlan a { id = x, subnet = 10.0.0.0/24 }\n",
+        )
+        .unwrap();
+        let project = Project::open(&dir).unwrap();
+        let compilation = crate::compile::compile(&project);
+        assert_eq!(project_hash(&project), Some(sources_hash(&compilation)));
+        std::fs::write(dir.join("main.plat"), "").unwrap();
+        assert_ne!(project_hash(&project), Some(sources_hash(&compilation)));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -305,18 +305,32 @@ fn build(
         Ok(p) => p,
         Err(code) => return code,
     };
-    let compilation = compile(&project);
+    // Nothing changed since the last build: skip compiling. Not with `--deny warnings`, whose
+    // verdict needs the diagnostics, which only a compilation gives.
+    // `--check` always compiles: it is the proof CI relies on.
+    if !deny && !check_only && crate::build::up_to_date(&project, &out) {
+        eprintln!(
+            "plat: {} is up to date (sources unchanged since the last build)",
+            out.display()
+        );
+        return ExitCode::SUCCESS;
+    }
+    let mut compilation = compile(&project);
     report(&compilation, Format::Human, style);
     if compilation.failed(deny) {
         eprintln!("error: the sources have errors; nothing was written");
         return ExitCode::from(1);
     }
-    let Some(model) = &compilation.model else {
+    let Some(model) = compilation.model.take() else {
         eprintln!("error: internal: no model after a successful compilation (this is a bug)");
         return ExitCode::from(2);
     };
-    let files = crate::build::outputs(model);
-    let lock = crate::out::Lock::new(crate::build::sources_hash(&compilation), &files);
+    // The model is all that emitting needs: free the syntax trees and values first.
+    let sources = crate::build::sources_hash(&compilation);
+    drop(compilation);
+    let files = crate::build::outputs(&model);
+    drop(model);
+    let lock = crate::out::Lock::new(sources, &files);
     let plan = match crate::out::plan(&out, &files, &lock) {
         Ok(plan) => plan,
         Err(error) => {

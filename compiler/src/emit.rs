@@ -20,12 +20,29 @@ pub type Files = BTreeMap<String, Vec<u8>>;
 pub const REGENERATE: &str = "plat build";
 
 /// Every target's files for `model`, and `secrets.required`.
+///
+/// The targets are independent, so each runs on its own thread; their files are merged in a
+/// fixed order afterwards, so the result does not depend on scheduling.
 pub fn all(model: &Model) -> Files {
+    let targets: [fn(&Model) -> Files; 4] =
+        [proxmox::emit, pfsense::emit, cloud_init::emit, k8s::emit];
+    let outputs: Vec<Files> = std::thread::scope(|scope| {
+        let handles: Vec<_> = targets
+            .iter()
+            .map(|emit| scope.spawn(move || emit(model)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| match handle.join() {
+                Ok(files) => files,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    });
     let mut files = Files::new();
-    files.extend(proxmox::emit(model));
-    files.extend(pfsense::emit(model));
-    files.extend(cloud_init::emit(model));
-    files.extend(k8s::emit(model));
+    for target in outputs {
+        files.extend(target);
+    }
     if let Some(index) = secrets_required(&files) {
         files.insert("secrets.required".to_string(), index);
     }

@@ -10,12 +10,20 @@
 //!   files that are either old or fully new, never half-written.
 //! - Two builds on the same out/ are refused (`out/.plat-build.lock`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::emit::Files;
+
+/// The compiler a lock records: its version and the fingerprint of its sources (`build.rs`),
+/// so that a changed compiler is never mistaken for the one that wrote out/.
+pub const COMPILER: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    "+",
+    env!("PLAT_COMPILER_FINGERPRINT")
+);
 
 /// The lock file's name inside out/.
 pub const LOCK: &str = "plat.lock";
@@ -36,7 +44,7 @@ impl Lock {
     /// The lock describing `files`.
     pub fn new(sources: String, files: &Files) -> Lock {
         Lock {
-            compiler: env!("CARGO_PKG_VERSION").to_string(),
+            compiler: COMPILER.to_string(),
             sources,
             files: files
                 .iter()
@@ -90,6 +98,31 @@ impl Lock {
 /// blake3 of `bytes`, hex.
 pub fn hash(bytes: &[u8]) -> String {
     blake3::hash(bytes).to_hex().to_string()
+}
+
+/// True when `out` holds exactly what `lock` describes: its `plat.lock` is `lock` (same
+/// compiler, same sources hash, same files) and every owned file still has its recorded
+/// hash. A build whose inputs produce `lock` has then nothing to do. Any doubt (a missing
+/// or edited file, an unreadable lock) answers false, and the full build decides.
+pub fn matches(out: &Path, compiler: &str, sources: &str) -> bool {
+    let Ok(text) = fs::read_to_string(out.join(LOCK)) else {
+        return false;
+    };
+    let Some(lock) = Lock::parse(&text) else {
+        return false;
+    };
+    if lock.compiler != compiler || lock.sources != sources || lock.render() != text {
+        return false;
+    }
+    let owned: Vec<(&String, &String)> = lock.files.iter().collect();
+    let unchanged = |(path, expected): &(&String, &String)| match fs::read(out.join(path)) {
+        Ok(bytes) if hash(&bytes) == **expected => Ok(()),
+        _ => Err(OutError {
+            path: out.join(path),
+            message: "differs".into(),
+        }),
+    };
+    in_parallel(&owned, unchanged).is_ok()
 }
 
 /// What a build did or would do.
@@ -196,9 +229,16 @@ pub fn plan(out: &Path, files: &Files, lock: &Lock) -> Result<Plan, OutError> {
 pub fn write(out: &Path, files: &Files, plan: &Plan, lock: &Lock) -> Result<(), OutError> {
     fs::create_dir_all(out).map_err(|e| io_error(out, e))?;
     let _guard = BuildLock::acquire(out)?;
-    for path in plan.added.iter().chain(&plan.changed) {
-        write_atomic(&out.join(path), &files[path])?;
+    let paths: Vec<&String> = plan.added.iter().chain(&plan.changed).collect();
+    let directories: BTreeSet<&Path> = paths
+        .iter()
+        .filter_map(|path| Path::new(path.as_str()).parent())
+        .collect();
+    for directory in directories {
+        let full = out.join(directory);
+        fs::create_dir_all(&full).map_err(|e| io_error(&full, e))?;
     }
+    in_parallel(&paths, |path| write_file(&out.join(path), &files[*path]))?;
     for path in &plan.removed {
         let full = out.join(path);
         match fs::remove_file(&full) {
@@ -213,10 +253,42 @@ pub fn write(out: &Path, files: &Files, plan: &Plan, lock: &Lock) -> Result<(), 
     Ok(())
 }
 
+/// Runs `f` on every item, the items split in contiguous parts over one thread per core
+/// (creating, hashing and renaming files is mostly kernel CPU time). The error reported is
+/// the first one in item order, whatever the scheduling.
+fn in_parallel<T: Sync>(
+    items: &[T],
+    f: impl Fn(&T) -> Result<(), OutError> + Sync,
+) -> Result<(), OutError> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    let part = items.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let f = &f;
+        let handles: Vec<_> = items
+            .chunks(part)
+            .map(|chunk| scope.spawn(move || chunk.iter().try_for_each(f)))
+            .collect();
+        let results: Vec<Result<(), OutError>> = handles
+            .into_iter()
+            .map(|handle| match handle.join() {
+                Ok(result) => result,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect();
+        results.into_iter().collect()
+    })
+}
+
 /// Writes through a temporary file in the same directory and renames it into place.
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
+    write_file(path, bytes)
+}
+
+/// [`write_atomic`] into a directory that exists.
+fn write_file(path: &Path, bytes: &[u8]) -> Result<(), OutError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

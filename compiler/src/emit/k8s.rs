@@ -28,7 +28,7 @@ use std::collections::BTreeMap;
 
 use super::yaml::{self, Yaml};
 use super::{Files, REGENERATE};
-use crate::model::{Cluster, Model, Namespace};
+use crate::model::{Chart, Cluster, Manifest, Model, Namespace, Service};
 
 pub mod flux;
 pub mod kubeadm;
@@ -82,20 +82,64 @@ impl Output {
 
 /// The files of this target.
 pub fn emit(model: &Model) -> Files {
-    outputs(model)
-        .into_iter()
-        .map(|(path, output)| (path, output.render()))
-        .collect()
+    // Each file is rendered as soon as it is built, so the YAML trees of one file at a time
+    // are in memory, not those of every service.
+    let mut files = Files::new();
+    let index = Index::new(model);
+    for cluster in model.clusters.values() {
+        emit_cluster(model, &index, cluster, &mut |path, output| {
+            files.insert(path, output.render());
+        });
+    }
+    files
 }
 
 /// The files of this target before rendering, by path.
 pub fn outputs(model: &Model) -> BTreeMap<String, Output> {
     let mut files = BTreeMap::new();
+    let index = Index::new(model);
     for cluster in model.clusters.values() {
-        emit_cluster(model, cluster, &mut files);
+        emit_cluster(model, &index, cluster, &mut |path, output| {
+            files.insert(path, output);
+        });
     }
     files
 }
+
+/// The services, charts and namespaced manifests of each namespace, in declaration order:
+/// built once, so that a namespace's files cost its own entities, not a scan of all of them.
+struct Index<'m> {
+    services: BTreeMap<&'m str, Vec<&'m Service>>,
+    charts: BTreeMap<&'m str, Vec<&'m Chart>>,
+    manifests: BTreeMap<&'m str, Vec<&'m Manifest>>,
+}
+
+impl<'m> Index<'m> {
+    fn new(model: &'m Model) -> Index<'m> {
+        let mut index = Index {
+            services: BTreeMap::new(),
+            charts: BTreeMap::new(),
+            manifests: BTreeMap::new(),
+        };
+        for service in model.services.values() {
+            let entry = index.services.entry(service.namespace.as_str());
+            entry.or_default().push(service);
+        }
+        for chart in model.charts.values() {
+            let entry = index.charts.entry(chart.namespace.as_str());
+            entry.or_default().push(chart);
+        }
+        for manifest in model.manifests.values() {
+            if let Some(namespace) = manifest.namespace.as_deref() {
+                index.manifests.entry(namespace).or_default().push(manifest);
+            }
+        }
+        index
+    }
+}
+
+/// Where [`emit_cluster`] puts each file: path and contents.
+type Sink<'a> = dyn FnMut(String, Output) + 'a;
 
 /// The generated-file header: a comment line, nothing variable.
 pub fn header() -> String {
@@ -131,30 +175,30 @@ pub fn namespaces_of<'m>(
         .filter(move |namespace| *namespace.cluster == cluster.name)
 }
 
-fn emit_cluster(model: &Model, cluster: &Cluster, files: &mut BTreeMap<String, Output>) {
+fn emit_cluster(model: &Model, index: &Index, cluster: &Cluster, files: &mut Sink) {
     let root = format!("kubernetes/{}", cluster.name);
     let kubeadm = kubeadm::files(model, cluster);
     for (node, text) in kubeadm.files {
-        files.insert(format!("{root}/kubeadm/{node}.yaml"), text);
+        files(format!("{root}/kubeadm/{node}.yaml"), text);
     }
     if !kubeadm.secrets.is_empty() {
-        files.insert(format!("{root}/secrets.required"), kubeadm.secrets.render());
+        files(format!("{root}/secrets.required"), kubeadm.secrets.render());
     }
     let mut cluster_resources = Vec::new();
     for manifest in raw::cluster_scoped(model, cluster) {
         let file = format!("manifest-{}.yaml", manifest.name);
-        files.insert(format!("{root}/{file}"), raw::file(manifest));
+        files(format!("{root}/{file}"), raw::file(manifest));
         cluster_resources.push(file);
     }
     for namespace in namespaces_of(model, cluster) {
-        let resources = emit_namespace(model, namespace, &root, files);
-        files.insert(
+        let resources = emit_namespace(model, index, namespace, &root, files);
+        files(
             format!("{root}/{}/kustomization.yaml", namespace.name),
             kustomize::kustomization(&resources),
         );
         cluster_resources.push(namespace.name.clone());
     }
-    files.insert(
+    files(
         format!("{root}/kustomization.yaml"),
         kustomize::kustomization(&cluster_resources),
     );
@@ -163,30 +207,26 @@ fn emit_cluster(model: &Model, cluster: &Cluster, files: &mut BTreeMap<String, O
 /// Writes the files of one namespace directory; returns their names in kustomize order.
 fn emit_namespace(
     model: &Model,
+    index: &Index,
     namespace: &Namespace,
     root: &str,
-    files: &mut BTreeMap<String, Output>,
+    files: &mut Sink,
 ) -> Vec<String> {
     let dir = format!("{root}/{}", namespace.name);
+    let name = namespace.name.as_str();
     let mut out = vec![(
         "namespace.yaml".to_string(),
         workloads::namespace_file(model, namespace),
     )];
-    for service in model.services.values() {
-        if *service.namespace == namespace.name {
-            let file = format!("service-{}.yaml", service.name);
-            out.push((file, workloads::service_file(service)));
-        }
+    for service in index.services.get(name).into_iter().flatten() {
+        let file = format!("service-{}.yaml", service.name);
+        out.push((file, workloads::service_file(service)));
     }
-    for chart in model.charts.values() {
-        if *chart.namespace == namespace.name {
-            out.push((format!("chart-{}.yaml", chart.name), flux::file(chart)));
-        }
+    for chart in index.charts.get(name).into_iter().flatten() {
+        out.push((format!("chart-{}.yaml", chart.name), flux::file(chart)));
     }
-    for manifest in model.manifests.values() {
-        if manifest.namespace.as_deref() == Some(namespace.name.as_str())
-            && *manifest.cluster == *namespace.cluster
-        {
+    for manifest in index.manifests.get(name).into_iter().flatten() {
+        if *manifest.cluster == *namespace.cluster {
             out.push((
                 format!("manifest-{}.yaml", manifest.name),
                 raw::file(manifest),
@@ -194,8 +234,8 @@ fn emit_namespace(
         }
     }
     let names = out.iter().map(|(file, _)| file.clone()).collect();
-    for (file, bytes) in out {
-        files.insert(format!("{dir}/{file}"), bytes);
+    for (file, output) in out {
+        files(format!("{dir}/{file}"), output);
     }
     names
 }

@@ -20,8 +20,10 @@ mod interfaces;
 mod storage;
 mod vm_conf;
 
+use std::collections::BTreeMap;
+
 use super::{Files, REGENERATE};
-use crate::model::{Bytes, Model};
+use crate::model::{Bytes, Model, Vm};
 
 /// The generated-file notice, as the text of one comment line (without the comment marker).
 /// It contains no `:` so that the VM config description keeps it readable (PVE percent-encodes
@@ -41,10 +43,17 @@ pub fn emit(model: &Model) -> Files {
         "proxmox/storage.cfg".to_string(),
         pools.render().into_bytes(),
     );
+    let mut vms_by_host: BTreeMap<&str, Vec<&Vm>> = BTreeMap::new();
+    for vm in model.vms.values() {
+        vms_by_host.entry(vm.host.as_str()).or_default().push(vm);
+    }
     for host in model.hosts.values() {
+        let vms = vms_by_host
+            .get(host.name.as_str())
+            .map_or(&[][..], Vec::as_slice);
         files.insert(
             format!("proxmox/{}/network/interfaces", host.name),
-            interfaces::render(model, host).into_bytes(),
+            interfaces::render_with(model, host, vms).into_bytes(),
         );
     }
     for vm in model.vms.values() {

@@ -21,13 +21,25 @@ use std::collections::BTreeSet;
 use std::net::IpAddr;
 
 use super::notice;
-use crate::model::{Bridge, Host, Model};
+use crate::model::{Bridge, Host, Model, Vm};
 
 /// The trailing directive of a stock PVE install, kept so that hand-made extras still load.
 const SOURCE: &str = "source /etc/network/interfaces.d/*";
 
 /// The text of `host`'s `/etc/network/interfaces`.
+#[cfg(test)]
 pub(super) fn render(model: &Model, host: &Host) -> String {
+    let vms: Vec<&Vm> = model
+        .vms
+        .values()
+        .filter(|vm| *vm.host == host.name)
+        .collect();
+    render_with(model, host, &vms)
+}
+
+/// [`render`] with the VMs on `host` (in declaration order) already found, so that emitting
+/// every host costs one pass over the VMs, not one per host.
+pub(super) fn render_with(model: &Model, host: &Host, vms: &[&Vm]) -> String {
     let mut stanzas = vec!["auto lo\niface lo inet loopback\n".to_string()];
     let ports: BTreeSet<&str> = host
         .bridges
@@ -45,7 +57,7 @@ pub(super) fn render(model: &Model, host: &Host) -> String {
         stanzas.push(bridge_stanza(
             name,
             bridge,
-            &vlans_in_use(model, host, name),
+            &vlans_in_use(model, host, vms, name),
         ));
     }
     stanzas.extend(management_stanza(model, host));
@@ -102,11 +114,9 @@ fn management_stanza(model: &Model, host: &Host) -> Option<String> {
 /// VLAN ids used on `bridge` of `host`: the management VLAN if it is the first bridge, and
 /// the tags of the host's VM NICs on it; every VLAN when an untagged NIC (a virtual
 /// firewall's trunk) is on it, since the trunk carries all of them.
-fn vlans_in_use(model: &Model, host: &Host, bridge: &str) -> BTreeSet<u16> {
-    let trunk = model
-        .vms
-        .values()
-        .filter(|vm| *vm.host == host.name)
+fn vlans_in_use(model: &Model, host: &Host, vms: &[&Vm], bridge: &str) -> BTreeSet<u16> {
+    let trunk = vms
+        .iter()
         .flat_map(|vm| vm.nics.values())
         .any(|nic| *nic.bridge == bridge && nic.vlan.is_none());
     if trunk && host.bridges.get(bridge).is_some_and(|b| b.vlan_aware) {
@@ -121,7 +131,7 @@ fn vlans_in_use(model: &Model, host: &Host, bridge: &str) -> BTreeSet<u16> {
     {
         names.push(&host.vlan);
     }
-    for vm in model.vms.values().filter(|vm| *vm.host == host.name) {
+    for vm in vms {
         names.extend(
             vm.nics
                 .values()
