@@ -75,6 +75,17 @@ enum Command {
         #[arg(long, value_name = "warnings")]
         deny: Option<String>,
     },
+    /// Rewrite `.plat` files in the canonical layout (docs/language.md, "Formatting").
+    ///
+    /// Example: `plat fmt` (formats `platform/`, or `.` without one), `plat fmt --check
+    /// platform tests/data` in CI. Files with syntax errors are reported and left alone.
+    Fmt {
+        /// Write nothing; list the files that would change and exit 1 if there are any.
+        #[arg(long)]
+        check: bool,
+        /// `.plat` files or directories (default: `platform/` if present, else `.`).
+        paths: Vec<PathBuf>,
+    },
     /// Print generated documentation (`plat docs platform > docs/platform.md`).
     #[command(hide = true)]
     Docs {
@@ -110,6 +121,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Check { path, format, deny } => check(path, format, deny, style),
         Command::Eval { path, expr } => eval(path, expr, style),
         Command::Docs { which } => docs(&which),
+        Command::Fmt { check, paths } => fmt(paths, check, style),
         Command::Build {
             root,
             out,
@@ -300,6 +312,89 @@ fn build(
         started.elapsed().as_secs_f64()
     );
     ExitCode::SUCCESS
+}
+
+fn fmt(mut paths: Vec<PathBuf>, check_only: bool, style: Style) -> ExitCode {
+    if paths.is_empty() {
+        let platform = PathBuf::from("platform");
+        paths.push(if platform.is_dir() {
+            platform
+        } else {
+            PathBuf::from(".")
+        });
+    }
+    let mut files = Vec::new();
+    for path in &paths {
+        match Project::open(path) {
+            Ok(project) if path.is_dir() => {
+                files.extend(project.files.iter().map(|f| path.join(f)));
+            }
+            Ok(_) => files.push(path.clone()),
+            Err(crate::sources::ProjectError::NoSources(_)) => {}
+            Err(error) => {
+                eprintln!("error: {error}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let mut failed = false;
+    let mut changed = 0;
+    for file in &files {
+        match fmt_file(file, check_only, style) {
+            Ok(true) => {
+                changed += 1;
+                println!("{}", file.display());
+            }
+            Ok(false) => {}
+            Err(code) if code == ExitCode::from(2) => return code,
+            Err(_) => failed = true,
+        }
+    }
+    if failed {
+        return ExitCode::from(1);
+    }
+    if check_only && changed > 0 {
+        eprintln!("plat: {changed} file(s) not formatted; run `plat fmt`");
+        return ExitCode::from(1);
+    }
+    ExitCode::SUCCESS
+}
+
+/// Formats one file; true when it changed (or would, with `check_only`).
+fn fmt_file(path: &std::path::Path, check_only: bool, style: Style) -> Result<bool, ExitCode> {
+    let bytes = std::fs::read(path).map_err(|error| {
+        eprintln!("error: cannot read {}: {error}", path.display());
+        ExitCode::from(2)
+    })?;
+    let shown = path.display().to_string();
+    let text = match String::from_utf8(bytes) {
+        Ok(text) if !text.contains('\0') => text,
+        _ => {
+            eprintln!("error: {shown} is not UTF-8 text without NUL bytes; not formatted");
+            return Err(ExitCode::from(1));
+        }
+    };
+    match plat_lang::format::format(&text) {
+        Ok(formatted) if formatted == text => Ok(false),
+        Ok(formatted) => {
+            if !check_only {
+                std::fs::write(path, formatted).map_err(|error| {
+                    eprintln!("error: cannot write {shown}: {error}");
+                    ExitCode::from(2)
+                })?;
+            }
+            Ok(true)
+        }
+        Err(diagnostics) => {
+            let mut sources = plat_lang::source::SourceMap::default();
+            sources.add(shown.clone(), text);
+            let _ = std::io::stderr()
+                .lock()
+                .write_all(render_human(&sources, &diagnostics, style).as_bytes());
+            eprintln!("error: {shown} has syntax errors; not formatted");
+            Err(ExitCode::from(1))
+        }
+    }
 }
 
 fn docs(which: &str) -> ExitCode {

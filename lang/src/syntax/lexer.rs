@@ -83,6 +83,24 @@ enum Mode {
 
 /// Splits `text` into tokens. Errors are reported and lexing continues.
 pub fn lex(file: FileId, text: &str) -> (Vec<Token>, Vec<Diagnostic>) {
+    let lexed = lex_with_comments(file, text);
+    (lexed.tokens, lexed.diagnostics)
+}
+
+/// What [`lex_with_comments`] returns.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Lexed {
+    /// The tokens, ending with [`Tok::Eof`].
+    pub tokens: Vec<Token>,
+    /// Every comment line (`#` and `##`, up to but excluding the line break), in order. The
+    /// parser never sees them; the formatter keeps them.
+    pub comments: Vec<Span>,
+    /// Lexing errors.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Like [`lex`], and also returns the span of every comment (the formatter's trivia).
+pub fn lex_with_comments(file: FileId, text: &str) -> Lexed {
     let mut lexer = Lexer {
         file,
         text,
@@ -91,6 +109,7 @@ pub fn lex(file: FileId, text: &str) -> (Vec<Token>, Vec<Diagnostic>) {
         diagnostics: Vec::new(),
         newline: false,
         modes: vec![Mode::Code { braces: 0 }],
+        comments: Vec::new(),
     };
     lexer.run();
     let end = text.len();
@@ -99,7 +118,11 @@ pub fn lex(file: FileId, text: &str) -> (Vec<Token>, Vec<Diagnostic>) {
         span: Span::new(file, end, end),
         newline_before: true,
     });
-    (lexer.tokens, lexer.diagnostics)
+    Lexed {
+        tokens: lexer.tokens,
+        comments: lexer.comments,
+        diagnostics: lexer.diagnostics,
+    }
 }
 
 struct Lexer<'a> {
@@ -110,6 +133,7 @@ struct Lexer<'a> {
     diagnostics: Vec<Diagnostic>,
     newline: bool,
     modes: Vec<Mode>,
+    comments: Vec<Span>,
 }
 
 impl<'a> Lexer<'a> {
@@ -169,6 +193,8 @@ impl<'a> Lexer<'a> {
         }
         if c == '#' {
             let line_end = rest.find('\n').unwrap_or(rest.len());
+            self.comments
+                .push(Span::new(self.file, start, start + line_end));
             if let Some(doc) = rest[..line_end].strip_prefix("##") {
                 let doc = doc.strip_prefix(' ').unwrap_or(doc).trim_end().to_string();
                 self.push(Tok::Doc(doc), start, start + line_end);
