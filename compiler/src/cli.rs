@@ -78,7 +78,8 @@ enum Command {
     /// Rewrite `.plat` files in the canonical layout (docs/language.md, "Formatting").
     ///
     /// Example: `plat fmt` (formats `platform/`, or `.` without one), `plat fmt --check
-    /// platform tests/data` in CI. Files with syntax errors are reported and left alone.
+    /// platform tests/data` in CI. A file with syntax errors is left as it is (with a note on
+    /// stderr; `plat check` reports its errors).
     Fmt {
         /// Write nothing; list the files that would change and exit 1 if there are any.
         #[arg(long)]
@@ -121,7 +122,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Check { path, format, deny } => check(path, format, deny, style),
         Command::Eval { path, expr } => eval(path, expr, style),
         Command::Docs { which } => docs(&which),
-        Command::Fmt { check, paths } => fmt(paths, check, style),
+        Command::Fmt { check, paths } => fmt(paths, check),
         Command::Build {
             root,
             out,
@@ -131,8 +132,22 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
-fn open(path: &std::path::Path) -> Result<Project, ExitCode> {
+/// Opens the sources at `path`. A directory without `.plat` files is an input error, reported
+/// as the diagnostic `source::no-files` (exit 1); an unreadable path is an IO error (exit 2).
+fn open(path: &std::path::Path, format: Format, style: Style) -> Result<Project, ExitCode> {
     Project::open(path).map_err(|error| {
+        if let crate::sources::ProjectError::NoSources(dir) = &error {
+            let mut sources = plat_lang::source::SourceMap::default();
+            let file = sources.add(dir.display().to_string(), String::new());
+            let diagnostic = plat_lang::diagnostic::Diagnostic::error(
+                "source::no-files",
+                plat_lang::span::Span::new(file, 0, 0),
+                format!("`{}` contains no .plat files", dir.display()),
+            )
+            .with_help("point plat at a directory of .plat sources, or at one .plat file");
+            report_diagnostics(&sources, &[diagnostic], format, style);
+            return ExitCode::from(1);
+        }
         eprintln!("error: {error}");
         ExitCode::from(2)
     })
@@ -150,17 +165,29 @@ fn deny_warnings(deny: Option<String>) -> Result<bool, ExitCode> {
 }
 
 fn report(compilation: &Compilation, format: Format, style: Style) {
-    let sources = &compilation.front.loaded.sources;
+    report_diagnostics(
+        &compilation.front.loaded.sources,
+        &compilation.diagnostics,
+        format,
+        style,
+    );
+}
+
+fn report_diagnostics(
+    sources: &plat_lang::source::SourceMap,
+    diagnostics: &[plat_lang::diagnostic::Diagnostic],
+    format: Format,
+    style: Style,
+) {
     match format {
         Format::Json => {
             let mut stdout = std::io::stdout().lock();
-            let _ = stdout.write_all(render_json(sources, &compilation.diagnostics).as_bytes());
+            let _ = stdout.write_all(render_json(sources, diagnostics).as_bytes());
         }
         Format::Human => {
-            if !compilation.diagnostics.is_empty() {
+            if !diagnostics.is_empty() {
                 let mut stderr = std::io::stderr().lock();
-                let _ = stderr
-                    .write_all(render_human(sources, &compilation.diagnostics, style).as_bytes());
+                let _ = stderr.write_all(render_human(sources, diagnostics, style).as_bytes());
             }
         }
     }
@@ -171,7 +198,7 @@ fn check(path: PathBuf, format: Format, deny: Option<String>, style: Style) -> E
         Ok(d) => d,
         Err(code) => return code,
     };
-    let project = match open(&path) {
+    let project = match open(&path, format, style) {
         Ok(p) => p,
         Err(code) => return code,
     };
@@ -185,7 +212,7 @@ fn check(path: PathBuf, format: Format, deny: Option<String>, style: Style) -> E
 }
 
 fn eval(path: PathBuf, expr: Option<String>, style: Style) -> ExitCode {
-    let project = match open(&path) {
+    let project = match open(&path, Format::Human, style) {
         Ok(p) => p,
         Err(code) => return code,
     };
@@ -227,7 +254,7 @@ fn build(
         Ok(d) => d,
         Err(code) => return code,
     };
-    let project = match open(&root) {
+    let project = match open(&root, Format::Human, style) {
         Ok(p) => p,
         Err(code) => return code,
     };
@@ -242,6 +269,13 @@ fn build(
         return ExitCode::from(2);
     };
     let files = crate::emit::all(model);
+    let limit = crate::build::MAX_OUTPUT_BYTES;
+    if let Some(too_big) = crate::build::output_size(&compilation, &files, limit) {
+        let sources = &compilation.front.loaded.sources;
+        report_diagnostics(sources, &[too_big], Format::Human, style);
+        eprintln!("error: nothing was written");
+        return ExitCode::from(1);
+    }
     let lock = crate::out::Lock::new(crate::build::sources_hash(&compilation), &files);
     let plan = match crate::out::plan(&out, &files, &lock) {
         Ok(plan) => plan,
@@ -314,7 +348,7 @@ fn build(
     ExitCode::SUCCESS
 }
 
-fn fmt(mut paths: Vec<PathBuf>, check_only: bool, style: Style) -> ExitCode {
+fn fmt(mut paths: Vec<PathBuf>, check_only: bool) -> ExitCode {
     if paths.is_empty() {
         let platform = PathBuf::from("platform");
         paths.push(if platform.is_dir() {
@@ -337,21 +371,16 @@ fn fmt(mut paths: Vec<PathBuf>, check_only: bool, style: Style) -> ExitCode {
             }
         }
     }
-    let mut failed = false;
     let mut changed = 0;
     for file in &files {
-        match fmt_file(file, check_only, style) {
+        match fmt_file(file, check_only) {
             Ok(true) => {
                 changed += 1;
                 println!("{}", file.display());
             }
             Ok(false) => {}
-            Err(code) if code == ExitCode::from(2) => return code,
-            Err(_) => failed = true,
+            Err(code) => return code,
         }
-    }
-    if failed {
-        return ExitCode::from(1);
     }
     if check_only && changed > 0 {
         eprintln!("plat: {changed} file(s) not formatted; run `plat fmt`");
@@ -361,7 +390,7 @@ fn fmt(mut paths: Vec<PathBuf>, check_only: bool, style: Style) -> ExitCode {
 }
 
 /// Formats one file; true when it changed (or would, with `check_only`).
-fn fmt_file(path: &std::path::Path, check_only: bool, style: Style) -> Result<bool, ExitCode> {
+fn fmt_file(path: &std::path::Path, check_only: bool) -> Result<bool, ExitCode> {
     let bytes = std::fs::read(path).map_err(|error| {
         eprintln!("error: cannot read {}: {error}", path.display());
         ExitCode::from(2)
@@ -370,8 +399,8 @@ fn fmt_file(path: &std::path::Path, check_only: bool, style: Style) -> Result<bo
     let text = match String::from_utf8(bytes) {
         Ok(text) if !text.contains('\0') => text,
         _ => {
-            eprintln!("error: {shown} is not UTF-8 text without NUL bytes; not formatted");
-            return Err(ExitCode::from(1));
+            eprintln!("{shown}: skipped: not UTF-8 text without NUL bytes");
+            return Ok(false);
         }
     };
     match plat_lang::format::format(&text) {
@@ -386,13 +415,14 @@ fn fmt_file(path: &std::path::Path, check_only: bool, style: Style) -> Result<bo
             Ok(true)
         }
         Err(diagnostics) => {
-            let mut sources = plat_lang::source::SourceMap::default();
-            sources.add(shown.clone(), text);
-            let _ = std::io::stderr()
-                .lock()
-                .write_all(render_human(&sources, &diagnostics, style).as_bytes());
-            eprintln!("error: {shown} has syntax errors; not formatted");
-            Err(ExitCode::from(1))
+            // Formatting is layout only: a file that does not parse is left as it is, and
+            // `plat check` reports its errors.
+            let first = diagnostics.iter().find(|d| d.is_error());
+            let file = plat_lang::source::SourceFile::new(shown.clone(), text);
+            let (line, column) = first.map_or((1, 1), |d| file.line_col(d.span.start));
+            let message = first.map_or("", |d| d.message.as_str());
+            eprintln!("{shown}:{line}:{column}: skipped: syntax error: {message}");
+            Ok(false)
         }
     }
 }

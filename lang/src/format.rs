@@ -88,4 +88,107 @@ mod tests {
             format!("assert a == 1,\n  {message}\n")
         );
     }
+
+    #[test]
+    fn entity_blocks_align_and_break() {
+        assert_eq!(
+            fmt("vm web { cores = 2, memory = 4GiB, tags = [\"a\",\"b\"] }\n"),
+            "vm web {\n  cores  = 2\n  memory = 4GiB\n  tags   = [\"a\", \"b\"]\n}\n"
+        );
+    }
+
+    #[test]
+    fn groups_keep_the_shape_they_were_written_in() {
+        assert_eq!(fmt("let a = {x=1,y=2}\n"), "let a = { x = 1, y = 2 }\n");
+        assert_eq!(
+            fmt("let a = {x=1,\ny=2}\n"),
+            "let a = {\n  x = 1\n  y = 2\n}\n"
+        );
+        assert_eq!(fmt("let a = [\n1, 2]\n"), "let a = [\n  1,\n  2,\n]\n");
+        assert_eq!(
+            fmt("let a = [{\n  x = 1\n}]\n"),
+            "let a = [{\n  x = 1\n}]\n"
+        );
+        let long = format!("let a = [{}]\n", vec!["\"item\""; 20].join(", "));
+        assert!(fmt(&long).starts_with("let a = [\n  \"item\",\n"));
+    }
+
+    #[test]
+    fn comments_stay_in_order() {
+        let text = "# head\n\n\n\n## doc\nlet a = 1 + # inside\n  2 # after\nlet b = { # open\n  x = 1 # x\n  # before close\n}\n";
+        assert_eq!(
+            fmt(text),
+            "# head\n\n## doc\nlet a = 1 + 2\n# inside\n# after\nlet b = {\n  # open\n  x = 1 # x\n  # before close\n}\n"
+        );
+    }
+
+    #[test]
+    fn doc_comments_never_trail() {
+        let text = "type T = { a: int, ## about b\n b: int }\n";
+        assert_eq!(
+            fmt(text),
+            "type T = {\n  a: int\n  ## about b\n  b: int\n}\n"
+        );
+    }
+
+    #[test]
+    fn tokens_that_would_merge_are_spaced() {
+        assert_eq!(
+            fmt("let a = fd00::1 .. fd00::5\n"),
+            "let a = fd00::1 .. fd00::5\n"
+        );
+        assert_eq!(fmt("let a = fd00::1 .x\n"), "let a = fd00::1 .x\n");
+        assert_eq!(fmt("let a = 1 .. 3\n"), "let a = 1..3\n");
+        assert_eq!(
+            fmt("let a = { x = b\n , with = 1 }\n"),
+            "let a = {\n  x    = b,\n  with = 1\n}\n"
+        );
+    }
+
+    #[test]
+    fn folded_negative_literals_are_normalised() {
+        assert_eq!(fmt("let a = - 1_000\n"), "let a = -1_000\n");
+        assert_eq!(fmt("let a = - -1\n"), "let a = 1\n");
+        assert_eq!(fmt("let a = -(1)\n"), "let a = -(1)\n");
+    }
+
+    #[test]
+    fn types_keep_needed_parentheses() {
+        assert_eq!(
+            fmt("let a: (int | string)? = 1\n"),
+            "let a: (int | string)? = 1\n"
+        );
+        assert_eq!(
+            fmt("type T = int | (string | size)\n"),
+            "type T = int | (string | size)\n"
+        );
+        assert_eq!(fmt("type T = ((int))\n"), "type T = int\n");
+        assert_eq!(fmt("type M = {string:int}\n"), "type M = {string: int}\n");
+        assert_eq!(
+            fmt("type S = \"a\\\"b\" | \"c\"\n"),
+            "type S = \"a\\\"b\" | \"c\"\n"
+        );
+    }
+
+    #[test]
+    fn empty_and_comment_only_files() {
+        assert_eq!(fmt(""), "");
+        assert_eq!(fmt("\n\n"), "");
+        assert_eq!(fmt("# only\n\n\n# comments   \n"), "# only\n\n# comments\n");
+    }
+
+    #[test]
+    fn multi_line_strings_are_kept_verbatim() {
+        let text = "vm a {\n      script = \"\"\"\n        echo ${x}   \n          two\n        \"\"\"\n}\n";
+        assert_eq!(
+            fmt(text),
+            "vm a {\n  script = \"\"\"\n        echo ${x}   \n          two\n        \"\"\"\n}\n"
+        );
+    }
+
+    #[test]
+    fn syntax_errors_are_returned() {
+        let errors = format("let a = \n").expect_err("does not parse");
+        assert_eq!(errors[0].code, "parse::syntax");
+    }
 }
