@@ -111,3 +111,34 @@ fn generated_programs() {
         );
     }
 }
+
+/// Work proportional to a size (copying strings and lists, comparing them, building ranges)
+/// counts as evaluation steps, so the step limit bounds the time of a run.
+#[test]
+fn big_copies_and_comparisons_count_as_steps() {
+    use plat_lang::eval::Limits;
+    use plat_lang::load::MemLoader;
+
+    let programs = [
+        "let s = \"${\"0123456789abcdef\"}\"\nlet t = s + s + s + s + s + s + s + s + s + s + s + s + s + s + s + s\nlet x = [for i in 0..200 => (t + t + t + t + t + t + t + t).len()]\n",
+        "let r = range(0, 2000)\nlet x = [for i in 0..100 => r == range(0, 2000)]\n",
+        "let r = range(0, 2000)\nlet x = [for i in 0..100 => r.contains(-1)]\n",
+        "let x = [for i in 0..100 => range(0, 2000).len()]\n",
+        "let r = range(0, 2000)\nlet x = [for i in 0..100 => (r + r).len()]\n",
+    ];
+    for program in programs {
+        let loader = MemLoader::single("main.plat", program);
+        let limits = Limits {
+            steps: 100_000,
+            ..Limits::default()
+        };
+        let compiled = plat_lang::driver::compile(
+            plat::compile::PRELUDE,
+            &["main.plat".into()],
+            &loader,
+            limits,
+        );
+        let codes: Vec<&str> = compiled.diagnostics.iter().map(|d| d.code).collect();
+        assert!(codes.contains(&"limit::steps"), "{program}: {codes:?}");
+    }
+}

@@ -140,6 +140,7 @@ impl Evaluator<'_> {
                 .with_help("use a smaller range"),
             );
         }
+        self.charge(length as u64, span)?;
         Ok(Value::List(Rc::new((lo..end).map(Value::Int).collect())))
     }
 
@@ -178,6 +179,7 @@ impl Evaluator<'_> {
                 );
             }
         }
+        self.charge(out.len() as u64 / 8, span)?;
         Ok(Value::Str(out.into()))
     }
 
