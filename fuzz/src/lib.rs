@@ -3,8 +3,8 @@
 //! `tests/tests/regressions.rs`).
 //!
 //! - [`parse`]: the lexer and parser never panic, whatever the text.
-//! - [`check`]: the whole front end, lowering and platform checks never panic on a
-//!   one-file program held in memory.
+//! - [`check`]: the whole front end, lowering and platform checks (and the emitters, when
+//!   those pass) never panic on a one-file program held in memory.
 //! - [`fmt`]: formatting a program that parses gives text that parses to the same tree
 //!   (spans aside), and formatting that text again changes nothing.
 
@@ -18,10 +18,16 @@ pub fn parse(text: &str) {
     let _ = parse_expr(FileId(1), text);
 }
 
-/// Front end, lowering and checks on `text` as the program's only file.
+/// Front end, lowering and checks on `text` as the program's only file; then, when that
+/// succeeds, every emitter (what `plat build` writes).
 pub fn check(text: &str) {
     let loader = MemLoader::single("main.plat", text);
-    let _ = plat::compile::compile_with(&loader, &["main.plat".to_string()]);
+    let compilation = plat::compile::compile_with(&loader, &["main.plat".to_string()]);
+    if let Some(model) = &compilation.model {
+        if !compilation.failed(false) {
+            let _ = plat::emit::all(model);
+        }
+    }
 }
 
 /// The formatter's round trip; panics with a description when a property fails.

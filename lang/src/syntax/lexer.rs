@@ -627,6 +627,19 @@ mod tests {
     }
 
     #[test]
+    fn comments_are_trivia() {
+        let text = "# one\nlet a = \"# not\" ## two\nlet b = \"${c # three\n}\"\n";
+        let lexed = lex_with_comments(FileId(0), text);
+        let comments: Vec<&str> = lexed
+            .comments
+            .iter()
+            .map(|s| &text[s.start as usize..s.end as usize])
+            .collect();
+        assert_eq!(comments, vec!["# one", "## two", "# three"]);
+        assert_eq!(lex(FileId(0), text).0, lexed.tokens, "tokens are unchanged");
+    }
+
+    #[test]
     fn errors_are_reported() {
         let (_, d) = lex(FileId(0), "10.20.0.300 8XB 10.0.0.1/24 \"abc");
         let codes: Vec<_> = d.iter().map(|d| d.code).collect();
