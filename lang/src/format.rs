@@ -191,4 +191,32 @@ mod tests {
         let errors = format("let a = \n").expect_err("does not parse");
         assert_eq!(errors[0].code, "parse::syntax");
     }
+
+    #[test]
+    fn odd_comment_places_round_trip() {
+        let cases = [
+            "fn f(a: int) # c\n -> int = 1\n",
+            "vm # c\n x { }\n",
+            "for x in # c\n xs {\n}\n",
+            "let a = [ # c\n for x in xs => x]\n",
+            "let a = f(\n# c\n)\n",
+            "let a = [1, 2 # c\n]\n",
+            "let a = [{\n a = 1 } # c\n]\n",
+            "let a = \"${b # c\n}\" # d\n",
+            "let a = - # c\n 1\n",
+            "kind k: { # c\n a: int } single\n",
+            "type T = { ## d\n string: int }\n",
+            "let a = {\n## d\n}\n",
+            "vm x {\n  a = 1\n  ## dangling\n}\n## end\n",
+            "let a = x with { # c\n}\n",
+            "assert a, # c\n \"m\"\n",
+            "let a = 1\r\n# c\r\nlet b = \"\"\"\r\n  x\r\n  \"\"\"\r\n",
+        ];
+        for case in cases {
+            if let Err(failure) = check_round_trip(case) {
+                panic!("{case:?}: {failure}");
+            }
+            assert!(format(case).is_ok(), "{case:?} parses");
+        }
+    }
 }
