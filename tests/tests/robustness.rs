@@ -96,6 +96,15 @@ fn odd_files() {
         "long-sum",
         format!("let a = 0{}", " + 1".repeat(20_000)).as_bytes(),
     );
+    let fields: Vec<String> = (0..20_000).map(|i| format!("f{i} = {i}")).collect();
+    case(
+        "wide-record",
+        format!("let a = {{\n{}\n}}\n", fields.join("\n")).as_bytes(),
+    );
+    case(
+        "long-chain",
+        format!("let a = b{}\n", ".c".repeat(20_000)).as_bytes(),
+    );
     let empty = scratch("no-files");
     every_command(&empty);
     let _ = std::fs::remove_dir_all(&empty);

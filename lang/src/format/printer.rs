@@ -61,7 +61,9 @@ struct Group {
 #[derive(Clone, Copy)]
 enum Elem<'t> {
     Expr(&'t Expr),
-    Field(&'t FieldInit, &'t [FieldInit]),
+    /// A field, the width its name is padded to when broken, and whether a comma must follow
+    /// it on its own line.
+    Field(&'t FieldInit, usize, bool),
     Param(&'t Param),
     TypeField(&'t TypeField),
     MapValue(&'t TypeExpr),
@@ -71,7 +73,7 @@ impl Elem<'_> {
     fn range(&self) -> (u32, u32) {
         match self {
             Elem::Expr(e) => (e.span.start, e.span.end),
-            Elem::Field(f, _) => (f.name.span.start, f.value.span.end),
+            Elem::Field(f, ..) => (f.name.span.start, f.value.span.end),
             Elem::Param(p) => (p.name.span.start, p.ty.span.end),
             Elem::TypeField(f) => (
                 f.name.span.start,
@@ -380,9 +382,9 @@ impl<'a> Printer<'a> {
             return Ok(());
         }
         self.w("{");
+        let elems = self.field_elems(fields);
         self.block(span.end, |p| {
-            for field in fields {
-                let elem = Elem::Field(field, fields);
+            for elem in elems {
                 let (start, end) = elem.range();
                 p.element(start, end, |p| p.broken_elem(elem))?;
             }
@@ -471,18 +473,9 @@ impl<'a> Printer<'a> {
     /// One element on its own line, with its separator.
     fn broken_elem(&mut self, elem: Elem) -> R {
         match elem {
-            Elem::Field(field, all) => {
-                let width = all
-                    .iter()
-                    .map(|f| self.slice(f.name.span).chars().count())
-                    .max()
-                    .unwrap_or(0);
+            Elem::Field(_, width, comma) => {
                 self.elem(elem, width)?;
-                // Fields need no separator on their own lines, except before a field named
-                // `with`, which would continue the value (`x with { ... }`).
-                let index = all.iter().position(|f| std::ptr::eq(f, field));
-                let next = index.and_then(|i| all.get(i + 1));
-                if next.is_some_and(|f| &*f.name.name == "with" && !self.is_quoted(f)) {
+                if comma {
                     self.w(",");
                 }
                 Ok(())
@@ -496,15 +489,31 @@ impl<'a> Printer<'a> {
         }
     }
 
-    fn is_quoted(&self, field: &FieldInit) -> bool {
-        self.slice(field.name.span).starts_with('"')
+    /// The fields of a block as elements: names padded to the longest, and a comma before a
+    /// field named `with`, which would otherwise continue the value (`x with { ... }`).
+    fn field_elems<'f>(&self, fields: &'f [FieldInit]) -> Vec<Elem<'f>> {
+        let width = fields
+            .iter()
+            .map(|f| self.slice(f.name.span).chars().count())
+            .max()
+            .unwrap_or(0);
+        let with_follows = |i: usize| {
+            fields
+                .get(i + 1)
+                .is_some_and(|f| self.slice(f.name.span) == "with")
+        };
+        fields
+            .iter()
+            .enumerate()
+            .map(|(i, f)| Elem::Field(f, width, with_follows(i)))
+            .collect()
     }
 
     /// One element; a field's name is padded to `width`.
     fn elem(&mut self, elem: Elem, width: usize) -> R {
         match elem {
             Elem::Expr(expr) => self.expr(expr),
-            Elem::Field(field, _) => {
+            Elem::Field(field, ..) => {
                 let name = self.slice(field.name.span);
                 self.w(name);
                 for _ in name.chars().count()..width {
@@ -536,7 +545,7 @@ impl<'a> Printer<'a> {
     }
 
     fn fields_group(&mut self, fields: &[FieldInit], lo: u32, hi: u32) -> R {
-        let elems: Vec<Elem> = fields.iter().map(|f| Elem::Field(f, fields)).collect();
+        let elems = self.field_elems(fields);
         let group = Group {
             open: "{",
             close: "}",

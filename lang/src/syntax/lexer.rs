@@ -286,7 +286,8 @@ impl<'a> Lexer<'a> {
     }
 
     fn literal_ipv6(&mut self, rest: &'a str, start: usize) -> Option<(Tok, usize)> {
-        let (after, text) = literal_ipv6_text(rest).ok()?;
+        let text = literal_ipv6_text(rest)?;
+        let after = &rest[text.len()..];
         let colons = text.split('/').next().unwrap_or("").matches(':').count();
         let address = text.split('/').next().unwrap_or("");
         if !(address.contains("::") || colons == 7) || after.starts_with(is_word_char) {
@@ -529,12 +530,20 @@ fn literal_mac(input: &str) -> IResult<&str, [u8; 6]> {
     Ok((rest, mac))
 }
 
-/// The text of a possible IPv6 literal with an optional prefix.
-fn literal_ipv6_text(input: &str) -> IResult<&str, &str> {
-    recognize(pair(
-        take_while1(|c: char| c.is_ascii_hexdigit() || c == ':' || c == '.'),
-        opt(pair(tag("/"), digit1)),
-    ))(input)
+/// The text of a possible IPv6 literal with an optional `/prefix`. The scan stops after 64
+/// characters (the longest address is 45): without the cap, every name of a chain like
+/// `b.c.c.c…` rescanned the rest of the chain (hex digits and dots), so lexing was quadratic.
+fn literal_ipv6_text(input: &str) -> Option<&str> {
+    let is_part = |b: &u8| b.is_ascii_hexdigit() || *b == b':' || *b == b'.';
+    let len = input.bytes().take(64).take_while(is_part).count();
+    if len == 0 {
+        return None;
+    }
+    let digits = input[len..]
+        .strip_prefix('/')
+        .map_or(0, |p| p.bytes().take_while(u8::is_ascii_digit).count());
+    let end = if digits > 0 { len + 1 + digits } else { len };
+    Some(&input[..end])
 }
 
 /// `10.20.0.0` with an optional `/24`.
