@@ -445,6 +445,23 @@ impl<'a> Lexer<'a> {
             return;
         }
         let raw = &rest[..end];
+        if let Some(offset) = raw.find('\0') {
+            // Files with NUL bytes are refused before lexing (`source::nul-byte`); text from
+            // elsewhere must not smuggle one in: the `"""` dedent uses NUL as a placeholder.
+            self.error(
+                start + offset,
+                start + offset + 1,
+                "a NUL character in a string",
+                "write `\\u{0}` for a NUL character",
+            );
+            self.push(
+                Tok::StrText(raw.replace('\0', "\u{fffd}")),
+                start,
+                start + end,
+            );
+            self.pos += end;
+            return;
+        }
         let text = if triple {
             raw.to_string()
         } else {
@@ -646,6 +663,15 @@ mod tests {
             .collect();
         assert_eq!(comments, vec!["# one", "## two", "# three"]);
         assert_eq!(lex(FileId(0), text).0, lexed.tokens, "tokens are unchanged");
+    }
+
+    #[test]
+    fn nul_in_a_string_is_an_error() {
+        let (tokens, d) = lex(FileId(0), "let a = \"\"\"\n  a\0b\n  \"\"\"\n");
+        assert_eq!(d[0].message, "a NUL character in a string");
+        assert!(tokens
+            .iter()
+            .all(|t| !matches!(&t.tok, Tok::StrText(s) if s.contains('\0'))));
     }
 
     #[test]
