@@ -131,6 +131,18 @@ enum Command {
         #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
         format: GraphFormat,
     },
+    /// Rewrite `.plat` files in the canonical layout (docs/language.md, "Formatting").
+    ///
+    /// Example: `plat fmt` (formats `platform/`, or `.` without one), `plat fmt --check
+    /// platform tests/data` in CI. A file with syntax errors is left as it is (with a note on
+    /// stderr; `plat check` reports its errors).
+    Fmt {
+        /// Write nothing; list the files that would change and exit 1 if there are any.
+        #[arg(long)]
+        check: bool,
+        /// `.plat` files or directories (default: `platform/` if present, else `.`).
+        paths: Vec<PathBuf>,
+    },
     /// Print generated documentation.
     ///
     /// Example: `plat docs platform > docs/platform.md`, `plat docs errors > docs/errors.md`.
@@ -182,6 +194,7 @@ pub fn run(cli: Cli) -> ExitCode {
             };
             inspect::graph(root, format, style)
         }
+        Command::Fmt { check, paths } => fmt(paths, check),
         Command::Build {
             root,
             out,
@@ -191,8 +204,22 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
-fn open(path: &std::path::Path) -> Result<Project, ExitCode> {
+/// Opens the sources at `path`. A directory without `.plat` files is an input error, reported
+/// as the diagnostic `source::no-files` (exit 1); an unreadable path is an IO error (exit 2).
+fn open(path: &std::path::Path, format: Format, style: Style) -> Result<Project, ExitCode> {
     Project::open(path).map_err(|error| {
+        if let crate::sources::ProjectError::NoSources(dir) = &error {
+            let mut sources = plat_lang::source::SourceMap::default();
+            let file = sources.add(dir.display().to_string(), String::new());
+            let diagnostic = plat_lang::diagnostic::Diagnostic::error(
+                "source::no-files",
+                plat_lang::span::Span::new(file, 0, 0),
+                format!("`{}` contains no .plat files", dir.display()),
+            )
+            .with_help("point plat at a directory of .plat sources, or at one .plat file");
+            report_diagnostics(&sources, &[diagnostic], format, style);
+            return ExitCode::from(1);
+        }
         eprintln!("error: {error}");
         ExitCode::from(2)
     })
@@ -200,7 +227,7 @@ fn open(path: &std::path::Path) -> Result<Project, ExitCode> {
 
 /// Compiles `root` for a command that needs the model: diagnostics printed, exit 1 on errors.
 fn compiled(root: &std::path::Path, style: Style) -> Result<Compilation, ExitCode> {
-    let project = open(root)?;
+    let project = open(root, Format::Human, style)?;
     let compilation = compile(&project);
     report(&compilation, Format::Human, style);
     if compilation.failed(false) {
@@ -226,17 +253,29 @@ fn deny_warnings(deny: Option<String>) -> Result<bool, ExitCode> {
 }
 
 fn report(compilation: &Compilation, format: Format, style: Style) {
-    let sources = &compilation.front.loaded.sources;
+    report_diagnostics(
+        &compilation.front.loaded.sources,
+        &compilation.diagnostics,
+        format,
+        style,
+    );
+}
+
+fn report_diagnostics(
+    sources: &plat_lang::source::SourceMap,
+    diagnostics: &[plat_lang::diagnostic::Diagnostic],
+    format: Format,
+    style: Style,
+) {
     match format {
         Format::Json => {
             let mut stdout = std::io::stdout().lock();
-            let _ = stdout.write_all(render_json(sources, &compilation.diagnostics).as_bytes());
+            let _ = stdout.write_all(render_json(sources, diagnostics).as_bytes());
         }
         Format::Human => {
-            if !compilation.diagnostics.is_empty() {
+            if !diagnostics.is_empty() {
                 let mut stderr = std::io::stderr().lock();
-                let _ = stderr
-                    .write_all(render_human(sources, &compilation.diagnostics, style).as_bytes());
+                let _ = stderr.write_all(render_human(sources, diagnostics, style).as_bytes());
             }
         }
     }
@@ -247,7 +286,7 @@ fn check(path: PathBuf, format: Format, deny: Option<String>, style: Style) -> E
         Ok(d) => d,
         Err(code) => return code,
     };
-    let project = match open(&path) {
+    let project = match open(&path, format, style) {
         Ok(p) => p,
         Err(code) => return code,
     };
@@ -261,7 +300,7 @@ fn check(path: PathBuf, format: Format, deny: Option<String>, style: Style) -> E
 }
 
 fn eval(path: PathBuf, expr: Option<String>, style: Style) -> ExitCode {
-    let project = match open(&path) {
+    let project = match open(&path, Format::Human, style) {
         Ok(p) => p,
         Err(code) => return code,
     };
@@ -301,7 +340,7 @@ fn build(
         Ok(d) => d,
         Err(code) => return code,
     };
-    let project = match open(&root) {
+    let project = match open(&root, Format::Human, style) {
         Ok(p) => p,
         Err(code) => return code,
     };
@@ -327,9 +366,16 @@ fn build(
     };
     // The model is all that emitting needs: free the syntax trees and values first.
     let sources = crate::build::sources_hash(&compilation);
-    drop(compilation);
     let files = crate::build::outputs(&model);
     drop(model);
+    let limit = crate::build::MAX_OUTPUT_BYTES;
+    if let Some(too_big) = crate::build::output_size(&compilation, &files, limit) {
+        let sources = &compilation.front.loaded.sources;
+        report_diagnostics(sources, &[too_big], Format::Human, style);
+        eprintln!("error: nothing was written");
+        return ExitCode::from(1);
+    }
+    drop(compilation);
     let lock = crate::out::Lock::new(sources, &files);
     let plan = match crate::out::plan(&out, &files, &lock) {
         Ok(plan) => plan,
@@ -400,6 +446,85 @@ fn build(
         started.elapsed().as_secs_f64()
     );
     ExitCode::SUCCESS
+}
+
+fn fmt(mut paths: Vec<PathBuf>, check_only: bool) -> ExitCode {
+    if paths.is_empty() {
+        let platform = PathBuf::from("platform");
+        paths.push(if platform.is_dir() {
+            platform
+        } else {
+            PathBuf::from(".")
+        });
+    }
+    let mut files = Vec::new();
+    for path in &paths {
+        match Project::open(path) {
+            Ok(project) if path.is_dir() => {
+                files.extend(project.files.iter().map(|f| path.join(f)));
+            }
+            Ok(_) => files.push(path.clone()),
+            Err(crate::sources::ProjectError::NoSources(_)) => {}
+            Err(error) => {
+                eprintln!("error: {error}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let mut changed = 0;
+    for file in &files {
+        match fmt_file(file, check_only) {
+            Ok(true) => {
+                changed += 1;
+                println!("{}", file.display());
+            }
+            Ok(false) => {}
+            Err(code) => return code,
+        }
+    }
+    if check_only && changed > 0 {
+        eprintln!("plat: {changed} file(s) not formatted; run `plat fmt`");
+        return ExitCode::from(1);
+    }
+    ExitCode::SUCCESS
+}
+
+/// Formats one file; true when it changed (or would, with `check_only`).
+fn fmt_file(path: &std::path::Path, check_only: bool) -> Result<bool, ExitCode> {
+    let bytes = std::fs::read(path).map_err(|error| {
+        eprintln!("error: cannot read {}: {error}", path.display());
+        ExitCode::from(2)
+    })?;
+    let shown = path.display().to_string();
+    let text = match String::from_utf8(bytes) {
+        Ok(text) if !text.contains('\0') => text,
+        _ => {
+            eprintln!("{shown}: skipped: not UTF-8 text without NUL bytes");
+            return Ok(false);
+        }
+    };
+    match plat_lang::format::format(&text) {
+        Ok(formatted) if formatted == text => Ok(false),
+        Ok(formatted) => {
+            if !check_only {
+                std::fs::write(path, formatted).map_err(|error| {
+                    eprintln!("error: cannot write {shown}: {error}");
+                    ExitCode::from(2)
+                })?;
+            }
+            Ok(true)
+        }
+        Err(diagnostics) => {
+            // Formatting is layout only: a file that does not parse is left as it is, and
+            // `plat check` reports its errors.
+            let first = diagnostics.iter().find(|d| d.is_error());
+            let file = plat_lang::source::SourceFile::new(shown.clone(), text);
+            let (line, column) = first.map_or((1, 1), |d| file.line_col(d.span.start));
+            let message = first.map_or("", |d| d.message.as_str());
+            eprintln!("{shown}:{line}:{column}: skipped: syntax error: {message}");
+            Ok(false)
+        }
+    }
 }
 
 fn docs(which: &str) -> ExitCode {

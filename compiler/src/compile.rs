@@ -4,6 +4,7 @@
 use plat_lang::diagnostic::{self, Diagnostic};
 use plat_lang::driver::{self, Compiled};
 use plat_lang::eval::Limits;
+use plat_lang::load::Loader;
 
 use crate::model::{lower::lower, Model};
 use crate::sources::{FsLoader, Project};
@@ -34,7 +35,13 @@ impl Compilation {
 /// Compiles `project`: load, check, evaluate.
 pub fn compile(project: &Project) -> Compilation {
     let loader = FsLoader::new(project.root.clone());
-    let front = driver::compile(PRELUDE, &project.files, &loader, Limits::default());
+    compile_with(&loader, &project.files)
+}
+
+/// Compiles the root `files` read through `loader` (the file system for [`compile`], memory
+/// for tests and the fuzz targets in `fuzz/`).
+pub fn compile_with(loader: &dyn Loader, files: &[String]) -> Compilation {
+    let front = driver::compile(PRELUDE, files, loader, Limits::default());
     let mut diagnostics = front.diagnostics.clone();
     empty_files(&front, &mut diagnostics);
     let model = match &front.program {

@@ -230,6 +230,18 @@ impl<'a> Evaluator<'a> {
         Ok(())
     }
 
+    /// Counts work proportional to a size as `amount` steps (elements built or compared, bytes
+    /// copied / 8), so that the step limit also bounds the time of big copies and comparisons.
+    pub(crate) fn charge(&mut self, amount: u64, span: Span) -> R<()> {
+        self.steps = self.steps.saturating_add(amount);
+        self.step(span)
+    }
+
+    /// Steps left before the limit.
+    pub(crate) fn steps_left(&self) -> u64 {
+        self.limits.steps.saturating_sub(self.steps)
+    }
+
     /// Runs `f` one level deeper, failing past the depth limit.
     pub(crate) fn deeper<T>(&mut self, span: Span, f: impl FnOnce(&mut Self) -> R<T>) -> R<T> {
         if self.depth >= self.limits.depth {

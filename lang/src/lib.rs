@@ -4,6 +4,7 @@
 pub mod diagnostic;
 pub mod driver;
 pub mod eval;
+pub mod format;
 pub mod load;
 pub mod source;
 pub mod span;

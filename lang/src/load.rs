@@ -36,6 +36,28 @@ pub trait Loader {
     fn load(&self, path: &str) -> Result<String, LoadError>;
 }
 
+/// Sources held in memory, by root-relative path: for tests, examples and the fuzz targets.
+#[derive(Clone, Debug, Default)]
+pub struct MemLoader {
+    /// Path to text.
+    pub files: BTreeMap<String, String>,
+}
+
+impl MemLoader {
+    /// A loader holding one file.
+    pub fn single(path: &str, text: &str) -> MemLoader {
+        MemLoader {
+            files: BTreeMap::from([(path.to_string(), text.to_string())]),
+        }
+    }
+}
+
+impl Loader for MemLoader {
+    fn load(&self, path: &str) -> Result<String, LoadError> {
+        self.files.get(path).cloned().ok_or(LoadError::NotFound)
+    }
+}
+
 /// A parsed file and what it imports.
 #[derive(Clone, Debug)]
 pub struct Module {

@@ -2,5 +2,7 @@
 //!
 //! - [`upstream`]: run upstream tools (cloud-init, kubernetes-validate, kustomize) and
 //!   upstream format data (pfSense default config, qm.conf(5)) on generated files.
+//! - [`generate`]: random programs from the grammar, for property tests.
 
+pub mod generate;
 pub mod upstream;

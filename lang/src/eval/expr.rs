@@ -138,8 +138,10 @@ impl Evaluator<'_> {
             );
         }
         self.allocate(length as u64, span)?;
-        let items = (0..length as i64).map(|i| Value::Int(lo + i)).collect();
-        Ok(Value::List(Rc::new(items)))
+        self.charge(length as u64, span)?;
+        Ok(Value::List(Rc::new(
+            (0..length as i64).map(|i| Value::Int(lo + i)).collect(),
+        )))
     }
 
     fn eval_string(&mut self, parts: &[StrPart], span: Span) -> R<Value> {
@@ -177,6 +179,7 @@ impl Evaluator<'_> {
                 );
             }
         }
+        self.charge(out.len() as u64 / 8, span)?;
         Ok(Value::Str(out.into()))
     }
 

@@ -10,7 +10,13 @@ use crate::syntax::ast::{BinOp, Expr, UnOp};
 use crate::value::{ip_to_u128, Value};
 
 /// Structural equality, ignoring spans; entities are equal when they are the same entity.
-pub fn values_equal(a: &Value, b: &Value) -> bool {
+/// Counts the values it visits in `visited` and gives up (false) once they exceed `budget`:
+/// the caller charges them as evaluation steps, so comparing huge values hits `limit::steps`.
+fn equal_counted(a: &Value, b: &Value, visited: &mut u64, budget: u64) -> bool {
+    *visited += 1;
+    if *visited > budget {
+        return false;
+    }
     match (a, b) {
         (Value::Record(x), Value::Record(y)) => {
             if let (Some(i), Some(j)) = (&x.entity, &y.entity) {
@@ -18,12 +24,20 @@ pub fn values_equal(a: &Value, b: &Value) -> bool {
             }
             x.entity.is_none() == y.entity.is_none()
                 && x.fields.len() == y.fields.len()
-                && x.fields
-                    .iter()
-                    .all(|f| y.get(&f.name).is_some_and(|v| values_equal(&f.value, v)))
+                && x.fields.iter().all(|f| {
+                    y.get(&f.name)
+                        .is_some_and(|v| equal_counted(&f.value, v, visited, budget))
+                })
         }
         (Value::List(x), Value::List(y)) => {
-            x.len() == y.len() && x.iter().zip(y.iter()).all(|(a, b)| values_equal(a, b))
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y.iter())
+                    .all(|(a, b)| equal_counted(a, b, visited, budget))
+        }
+        (Value::Str(x), Value::Str(y)) => {
+            *visited += (x.len().min(y.len()) / 8) as u64;
+            x == y
         }
         _ => a == b,
     }
@@ -95,8 +109,12 @@ impl Evaluator<'_> {
         use Value::*;
         let checked = |v: Option<i64>| v.ok_or(());
         let result: Result<Value, ()> = match (op, &l, &r) {
-            (BinOp::Eq, _, _) => Ok(Bool(values_equal(&l, &r))),
-            (BinOp::Ne, _, _) => Ok(Bool(!values_equal(&l, &r))),
+            (BinOp::Eq | BinOp::Ne, _, _) => {
+                let mut visited = 0;
+                let equal = equal_counted(&l, &r, &mut visited, self.steps_left());
+                self.charge(visited, span)?;
+                Ok(Bool(equal == (op == BinOp::Eq)))
+            }
             (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge, _, _) => {
                 let Some(order) = ordering(&l, &r) else {
                     return self.fail(
@@ -119,6 +137,7 @@ impl Evaluator<'_> {
             (BinOp::Add, Size(a), Size(b)) => checked(a.checked_add(*b)).map(Size),
             (BinOp::Add, Duration(a), Duration(b)) => checked(a.checked_add(*b)).map(Duration),
             (BinOp::Add, Str(a), Str(b)) => {
+                self.charge((a.len() + b.len()) as u64 / 8, span)?;
                 if a.len() + b.len() > self.limits.string_size {
                     let limit = self.limits.string_size;
                     return self.fail(
@@ -133,6 +152,7 @@ impl Evaluator<'_> {
                 Ok(Str(format!("{a}{b}").into()))
             }
             (BinOp::Add, List(a), List(b)) => {
+                self.charge((a.len() + b.len()) as u64, span)?;
                 if a.len() + b.len() > self.limits.list_length {
                     let limit = self.limits.list_length;
                     return self.fail(
@@ -182,6 +202,7 @@ impl Evaluator<'_> {
         match (name, args.as_slice()) {
             ("range", [Value::Int(lo), Value::Int(hi)]) => self.range(*lo, i128::from(*hi), span),
             ("join", [Value::List(items), Value::Str(sep)]) => {
+                self.charge(items.len() as u64, span)?;
                 let parts: Vec<String> = items.iter().map(|v| v.to_string()).collect();
                 Ok(Value::Str(parts.join(sep).into()))
             }
@@ -255,7 +276,15 @@ impl Evaluator<'_> {
                 }
             }
             (List(items), "len", []) => Ok(Int(items.len() as i64)),
-            (List(items), "contains", [x]) => Ok(Bool(items.iter().any(|i| values_equal(i, x)))),
+            (List(items), "contains", [x]) => {
+                let mut visited = 0;
+                let budget = self.steps_left();
+                let found = items
+                    .iter()
+                    .any(|i| equal_counted(i, x, &mut visited, budget));
+                self.charge(visited, span)?;
+                Ok(Bool(found))
+            }
             (Record(r), "len", []) => Ok(Int(r.fields.len() as i64)),
             (Record(r), "keys", []) => Ok(List(Rc::new(
                 r.fields.iter().map(|f| Str(f.name.clone())).collect(),

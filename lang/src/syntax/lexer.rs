@@ -83,6 +83,24 @@ enum Mode {
 
 /// Splits `text` into tokens. Errors are reported and lexing continues.
 pub fn lex(file: FileId, text: &str) -> (Vec<Token>, Vec<Diagnostic>) {
+    let lexed = lex_with_comments(file, text);
+    (lexed.tokens, lexed.diagnostics)
+}
+
+/// What [`lex_with_comments`] returns.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Lexed {
+    /// The tokens, ending with [`Tok::Eof`].
+    pub tokens: Vec<Token>,
+    /// Every comment line (`#` and `##`, up to but excluding the line break), in order. The
+    /// parser never sees them; the formatter keeps them.
+    pub comments: Vec<Span>,
+    /// Lexing errors.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Like [`lex`], and also returns the span of every comment (the formatter's trivia).
+pub fn lex_with_comments(file: FileId, text: &str) -> Lexed {
     let mut lexer = Lexer {
         file,
         text,
@@ -91,6 +109,7 @@ pub fn lex(file: FileId, text: &str) -> (Vec<Token>, Vec<Diagnostic>) {
         diagnostics: Vec::new(),
         newline: false,
         modes: vec![Mode::Code { braces: 0 }],
+        comments: Vec::new(),
     };
     lexer.run();
     let end = text.len();
@@ -99,7 +118,11 @@ pub fn lex(file: FileId, text: &str) -> (Vec<Token>, Vec<Diagnostic>) {
         span: Span::new(file, end, end),
         newline_before: true,
     });
-    (lexer.tokens, lexer.diagnostics)
+    Lexed {
+        tokens: lexer.tokens,
+        comments: lexer.comments,
+        diagnostics: lexer.diagnostics,
+    }
 }
 
 struct Lexer<'a> {
@@ -110,6 +133,7 @@ struct Lexer<'a> {
     diagnostics: Vec<Diagnostic>,
     newline: bool,
     modes: Vec<Mode>,
+    comments: Vec<Span>,
 }
 
 impl<'a> Lexer<'a> {
@@ -169,6 +193,8 @@ impl<'a> Lexer<'a> {
         }
         if c == '#' {
             let line_end = rest.find('\n').unwrap_or(rest.len());
+            self.comments
+                .push(Span::new(self.file, start, start + line_end));
             if let Some(doc) = rest[..line_end].strip_prefix("##") {
                 let doc = doc.strip_prefix(' ').unwrap_or(doc).trim_end().to_string();
                 self.push(Tok::Doc(doc), start, start + line_end);
@@ -260,7 +286,8 @@ impl<'a> Lexer<'a> {
     }
 
     fn literal_ipv6(&mut self, rest: &'a str, start: usize) -> Option<(Tok, usize)> {
-        let (after, text) = literal_ipv6_text(rest).ok()?;
+        let text = literal_ipv6_text(rest)?;
+        let after = &rest[text.len()..];
         let colons = text.split('/').next().unwrap_or("").matches(':').count();
         let address = text.split('/').next().unwrap_or("");
         if !(address.contains("::") || colons == 7) || after.starts_with(is_word_char) {
@@ -448,6 +475,23 @@ impl<'a> Lexer<'a> {
             return;
         }
         let raw = &rest[..end];
+        if let Some(offset) = raw.find('\0') {
+            // Files with NUL bytes are refused before lexing (`source::nul-byte`); text from
+            // elsewhere must not smuggle one in: the `"""` dedent uses NUL as a placeholder.
+            self.error(
+                start + offset,
+                start + offset + 1,
+                "a NUL character in a string",
+                "write `\\u{0}` for a NUL character",
+            );
+            self.push(
+                Tok::StrText(raw.replace('\0', "\u{fffd}")),
+                start,
+                start + end,
+            );
+            self.pos += end;
+            return;
+        }
         let text = if triple {
             raw.to_string()
         } else {
@@ -546,12 +590,20 @@ fn literal_mac(input: &str) -> IResult<&str, [u8; 6]> {
     Ok((rest, mac))
 }
 
-/// The text of a possible IPv6 literal with an optional prefix.
-fn literal_ipv6_text(input: &str) -> IResult<&str, &str> {
-    recognize(pair(
-        take_while1(|c: char| c.is_ascii_hexdigit() || c == ':' || c == '.'),
-        opt(pair(tag("/"), digit1)),
-    ))(input)
+/// The text of a possible IPv6 literal with an optional `/prefix`. The scan stops after 64
+/// characters (the longest address is 45): without the cap, every name of a chain like
+/// `b.c.c.c…` rescanned the rest of the chain (hex digits and dots), so lexing was quadratic.
+fn literal_ipv6_text(input: &str) -> Option<&str> {
+    let is_part = |b: &u8| b.is_ascii_hexdigit() || *b == b':' || *b == b'.';
+    let len = input.bytes().take(64).take_while(is_part).count();
+    if len == 0 {
+        return None;
+    }
+    let digits = input[len..]
+        .strip_prefix('/')
+        .map_or(0, |p| p.bytes().take_while(u8::is_ascii_digit).count());
+    let end = if digits > 0 { len + 1 + digits } else { len };
+    Some(&input[..end])
 }
 
 /// `10.20.0.0` with an optional `/24`.
@@ -641,6 +693,28 @@ mod tests {
         assert_eq!(t[1], Tok::StrText("a ".into()));
         assert_eq!(t[2], Tok::InterpStart);
         assert_eq!(*t.last().unwrap(), Tok::StrEnd);
+    }
+
+    #[test]
+    fn comments_are_trivia() {
+        let text = "# one\nlet a = \"# not\" ## two\nlet b = \"${c # three\n}\"\n";
+        let lexed = lex_with_comments(FileId(0), text);
+        let comments: Vec<&str> = lexed
+            .comments
+            .iter()
+            .map(|s| &text[s.start as usize..s.end as usize])
+            .collect();
+        assert_eq!(comments, vec!["# one", "## two", "# three"]);
+        assert_eq!(lex(FileId(0), text).0, lexed.tokens, "tokens are unchanged");
+    }
+
+    #[test]
+    fn nul_in_a_string_is_an_error() {
+        let (tokens, d) = lex(FileId(0), "let a = \"\"\"\n  a\0b\n  \"\"\"\n");
+        assert_eq!(d[0].message, "a NUL character in a string");
+        assert!(tokens
+            .iter()
+            .all(|t| !matches!(&t.tok, Tok::StrText(s) if s.contains('\0'))));
     }
 
     #[test]

@@ -1,0 +1,8 @@
+//! Fuzz target `fmt`: see [`plat_fuzz::fmt`].
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    if let Ok(text) = std::str::from_utf8(data) {
+        plat_fuzz::fmt(text);
+    }
+});
