@@ -230,6 +230,22 @@ impl<'a> Evaluator<'a> {
         Ok(())
     }
 
+    /// Fails when a string of `len` bytes would exceed the string size limit.
+    pub(crate) fn string_size(&mut self, len: usize, span: Span) -> R<()> {
+        if len > self.limits.string_size {
+            let limit = self.limits.string_size;
+            return self.fail(
+                Diagnostic::error(
+                    "limit::string-size",
+                    span,
+                    format!("this string is longer than {limit} bytes"),
+                )
+                .with_help("build smaller strings"),
+            );
+        }
+        Ok(())
+    }
+
     /// Counts work proportional to a size as `amount` steps (elements built or compared, bytes
     /// copied / 8), so that the step limit also bounds the time of big copies and comparisons.
     pub(crate) fn charge(&mut self, amount: u64, span: Span) -> R<()> {

@@ -167,17 +167,7 @@ impl Evaluator<'_> {
                     other => out.push_str(&other.to_string()),
                 },
             }
-            if out.len() > self.limits.string_size {
-                let limit = self.limits.string_size;
-                return self.fail(
-                    Diagnostic::error(
-                        "limit::string-size",
-                        span,
-                        format!("this string is longer than {limit} bytes"),
-                    )
-                    .with_help("build smaller strings"),
-                );
-            }
+            self.string_size(out.len(), span)?;
         }
         self.charge(out.len() as u64 / 8, span)?;
         Ok(Value::Str(out.into()))

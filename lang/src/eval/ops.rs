@@ -138,17 +138,7 @@ impl Evaluator<'_> {
             (BinOp::Add, Duration(a), Duration(b)) => checked(a.checked_add(*b)).map(Duration),
             (BinOp::Add, Str(a), Str(b)) => {
                 self.charge((a.len() + b.len()) as u64 / 8, span)?;
-                if a.len() + b.len() > self.limits.string_size {
-                    let limit = self.limits.string_size;
-                    return self.fail(
-                        Diagnostic::error(
-                            "limit::string-size",
-                            span,
-                            format!("this string is longer than {limit} bytes"),
-                        )
-                        .with_help("build smaller strings"),
-                    );
-                }
+                self.string_size(a.len() + b.len(), span)?;
                 Ok(Str(format!("{a}{b}").into()))
             }
             (BinOp::Add, List(a), List(b)) => {
