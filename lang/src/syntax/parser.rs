@@ -66,6 +66,12 @@ struct Parser<'a> {
     depth: u32,
 }
 
+/// What [`Parser::bump`] moved past. The parser reads token values with `peek`, so bumping
+/// needs no copy of the token (it once cloned every token, strings included).
+struct Bumped {
+    span: Span,
+}
+
 /// Marker: an error was reported; unwind to the item level.
 struct Failed;
 
@@ -91,12 +97,13 @@ impl Parser<'_> {
         self.tokens[self.pos.saturating_sub(1)].span
     }
 
-    fn bump(&mut self) -> Token {
-        let token = self.tokens[self.pos].clone();
+    /// Moves past the current token (never past `Eof`) and says where it was.
+    fn bump(&mut self) -> Bumped {
+        let span = self.tokens[self.pos].span;
         if self.pos + 1 < self.tokens.len() {
             self.pos += 1;
         }
-        token
+        Bumped { span }
     }
 
     fn is_punct(&self, p: &str) -> bool {
