@@ -71,10 +71,22 @@ fn hash_sources(mut files: Vec<(&str, &str)>) -> String {
 /// The most bytes one build may emit (all files together): 1 GiB.
 pub const MAX_OUTPUT_BYTES: u64 = 1 << 30;
 
-/// `limit::output-size` when `files` hold more than `limit` bytes together. The span is the
-/// first root file's start: no one declaration is to blame.
+/// Where `limit::output-size` points: the first root file's start (no one declaration is to
+/// blame). Taken before the compilation is freed to emit.
+pub fn output_size_span(compilation: &Compilation) -> plat_lang::span::Span {
+    let loaded = &compilation.front.loaded;
+    let file = loaded
+        .roots
+        .first()
+        .map(|&root| loaded.modules[root].file)
+        .unwrap_or_default();
+    plat_lang::span::Span::new(file, 0, 0)
+}
+
+/// `limit::output-size` at `span` ([`output_size_span`]) when `files` hold more than `limit`
+/// bytes together.
 pub fn output_size(
-    compilation: &Compilation,
+    span: plat_lang::span::Span,
     files: &crate::emit::Files,
     limit: u64,
 ) -> Option<plat_lang::diagnostic::Diagnostic> {
@@ -82,16 +94,10 @@ pub fn output_size(
     if total <= limit {
         return None;
     }
-    let loaded = &compilation.front.loaded;
-    let file = loaded
-        .roots
-        .first()
-        .map(|&root| loaded.modules[root].file)
-        .unwrap_or_default();
     Some(
         plat_lang::diagnostic::Diagnostic::error(
             "limit::output-size",
-            plat_lang::span::Span::new(file, 0, 0),
+            span,
             format!("the build would write {total} bytes, more than the limit of {limit} bytes"),
         )
         .with_help(
@@ -119,8 +125,9 @@ mod tests {
         ]
         .into_iter()
         .collect();
-        assert!(output_size(&compilation, &files, 100).is_none());
-        let diagnostic = output_size(&compilation, &files, 99).expect("over the limit");
+        let span = output_size_span(&compilation);
+        assert!(output_size(span, &files, 100).is_none());
+        let diagnostic = output_size(span, &files, 99).expect("over the limit");
         assert_eq!(diagnostic.code, "limit::output-size");
         assert!(
             diagnostic.message.contains("100 bytes"),

@@ -292,11 +292,15 @@ fn check(path: PathBuf, format: Format, deny: Option<String>, style: Style) -> E
     };
     let compilation = compile(&project);
     report(&compilation, format, style);
-    if compilation.failed(deny) {
+    let code = if compilation.failed(deny) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
-    }
+    };
+    // The process ends with this command: freeing the compilation's millions of small
+    // allocations one by one costs 7 % of a large check, and the system reclaims them at once.
+    std::mem::forget(compilation);
+    code
 }
 
 fn eval(path: PathBuf, expr: Option<String>, style: Style) -> ExitCode {
@@ -364,18 +368,21 @@ fn build(
         eprintln!("error: internal: no model after a successful compilation (this is a bug)");
         return ExitCode::from(2);
     };
-    // The model is all that emitting needs: free the syntax trees and values first.
+    // The model is all that emitting needs: free the syntax trees and values first, keeping
+    // the source texts for a last diagnostic.
     let sources = crate::build::sources_hash(&compilation);
+    let too_big_at = crate::build::output_size_span(&compilation);
+    let texts = std::mem::take(&mut compilation.front.loaded.sources);
+    drop(compilation);
     let files = crate::build::outputs(&model);
     drop(model);
     let limit = crate::build::MAX_OUTPUT_BYTES;
-    if let Some(too_big) = crate::build::output_size(&compilation, &files, limit) {
-        let sources = &compilation.front.loaded.sources;
-        report_diagnostics(sources, &[too_big], Format::Human, style);
+    if let Some(too_big) = crate::build::output_size(too_big_at, &files, limit) {
+        report_diagnostics(&texts, &[too_big], Format::Human, style);
         eprintln!("error: nothing was written");
         return ExitCode::from(1);
     }
-    drop(compilation);
+    drop(texts);
     let lock = crate::out::Lock::new(sources, &files);
     let plan = match crate::out::plan(&out, &files, &lock) {
         Ok(plan) => plan,

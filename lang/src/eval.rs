@@ -18,7 +18,7 @@ use crate::load::Loaded;
 use crate::span::Span;
 use crate::syntax::ast::{EntityBody, EntityName, Item, ItemKind};
 use crate::types::{Env, Type};
-use crate::value::{EntityId, Name, Record, Value};
+use crate::value::{EntityId, Name, NameMap, Record, Value};
 
 /// Resource limits for one evaluation.
 #[derive(Clone, Debug)]
@@ -161,7 +161,9 @@ pub(crate) struct Evaluator<'a> {
     locals: Vec<(Name, Value)>,
     lets: BTreeMap<(usize, usize), Slot>,
     decls: Vec<Decl<'a>>,
-    by_id: BTreeMap<(Name, Name), usize>,
+    /// Index into `decls` by kind, then by name. Nothing iterates the names into output (the
+    /// did-you-mean help picks the same name whatever the order).
+    by_id: BTreeMap<Name, NameMap<usize>>,
     expanding: bool,
     asserts: Vec<PendingAssert<'a>>,
     steps_reported: bool,
@@ -333,7 +335,7 @@ impl<'a> Evaluator<'a> {
                     EntityName::Computed(expr) => {
                         let value = self.eval(expr)?;
                         let text: Name = match value {
-                            Value::Str(s) => s,
+                            Value::Str(s) => Name::from(&*s),
                             other => other.to_string().into(),
                         };
                         (text, expr.span, false)
@@ -381,8 +383,7 @@ impl<'a> Evaluator<'a> {
                 .with_help("give every entity a non-empty name"),
             );
         }
-        let key = (kind.clone(), name.clone());
-        if let Some(first) = self.by_id.get(&key) {
+        if let Some(first) = self.by_id.get(&kind).and_then(|names| names.get(&name)) {
             let first = &self.decls[*first];
             if !(static_name && first.static_name) || name.is_empty() {
                 let what = if name.is_empty() {
@@ -400,7 +401,11 @@ impl<'a> Evaluator<'a> {
             }
             return Err(Stop);
         }
-        self.by_id.insert(key, self.decls.len());
+        let index = self.decls.len();
+        self.by_id
+            .entry(kind.clone())
+            .or_default()
+            .insert(name.clone(), index);
         self.decls.push(Decl {
             id: EntityId { kind, name },
             span,
@@ -469,13 +474,13 @@ impl<'a> Evaluator<'a> {
                 .with_help("compute loop ranges and names from `let`s and literals only"),
             );
         }
-        let Some(index) = self.by_id.get(&(kind.clone(), Name::from(name))).copied() else {
+        let found = self.by_id.get(kind).and_then(|names| names.get(name));
+        let Some(index) = found.copied() else {
             let names: Vec<&str> = self
                 .by_id
-                .keys()
-                .filter(|(k, _)| k == kind)
-                .map(|(_, n)| &**n)
-                .collect();
+                .get(kind)
+                .map(|names| names.keys().map(|n| &**n).collect())
+                .unwrap_or_default();
             let help = match did_you_mean(name, names.iter().copied()) {
                 Some(s) => format!("did you mean `{s}`?"),
                 None => format!("declare it: `{kind} {name} {{ ... }}`"),
@@ -490,7 +495,11 @@ impl<'a> Evaluator<'a> {
 
     /// The singleton entity of `kind` (`site`).
     pub(crate) fn singleton(&mut self, kind: &Name, span: Span) -> R<Value> {
-        if !self.by_id.contains_key(&(kind.clone(), Name::from(""))) {
+        if !self
+            .by_id
+            .get(kind)
+            .is_some_and(|names| names.contains_key(""))
+        {
             return self.fail(
                 Diagnostic::error("name::unknown", span, format!("no {kind} is declared"))
                     .with_help(format!("declare it once: `{kind} {{ ... }}`")),

@@ -9,7 +9,16 @@ use std::rc::Rc;
 use crate::span::Span;
 
 /// An interned-by-sharing name: field names, entity names, kinds.
-pub type Name = Rc<str>;
+///
+/// Shared between threads (`Arc`) because large files are parsed in parts on several threads
+/// (`syntax::parser::parse`); a clone is one uncontended atomic increment.
+pub type Name = std::sync::Arc<str>;
+
+/// A map from names, for lookups among thousands of entities, where a B-tree of strings costs
+/// a dozen string comparisons a lookup. It iterates in insertion order; its hasher has fixed
+/// keys, so nothing about it varies between runs.
+pub type NameMap<V> =
+    indexmap::IndexMap<Name, V, std::hash::BuildHasherDefault<std::hash::DefaultHasher>>;
 
 /// A value of the language. Cheap to clone: compound values are shared.
 #[derive(Clone, Debug, PartialEq)]

@@ -180,7 +180,7 @@ fn matches_shape(value: &Value, ty: &Type) -> bool {
         (_, Type::Error | Type::Json) => true,
         (Value::None, Type::None | Type::Optional(_)) => true,
         (_, Type::Optional(inner)) => matches_shape(value, inner),
-        (Value::Str(s), Type::StrLit(lit)) => s == lit,
+        (Value::Str(s), Type::StrLit(lit)) => **s == **lit,
         (Value::Str(_), Type::Str) => true,
         (Value::Int(_), Type::Int) => true,
         (Value::Int(i), Type::IntRange(lo, hi)) => i >= lo && i <= hi,

@@ -277,7 +277,7 @@ impl Evaluator<'_> {
             }
             (Record(r), "len", []) => Ok(Int(r.fields.len() as i64)),
             (Record(r), "keys", []) => Ok(List(Rc::new(
-                r.fields.iter().map(|f| Str(f.name.clone())).collect(),
+                r.fields.iter().map(|f| Str(Rc::from(&*f.name))).collect(),
             ))),
             (Record(r), "values", []) => Ok(List(Rc::new(
                 r.fields.iter().map(|f| f.value.clone()).collect(),

@@ -101,30 +101,40 @@ pub struct Lexed {
 
 /// Like [`lex`], and also returns the span of every comment (the formatter's trivia).
 pub fn lex_with_comments(file: FileId, text: &str) -> Lexed {
+    lex_from(file, text, 0).0
+}
+
+/// Lexes `text[start..]` as if the text before `start` were not there, except that `start`
+/// is the start of a line (or 0); spans keep their offsets in `text`. Also says whether the
+/// lexer ended at top level, outside any string, interpolation or braces: the state it is in
+/// at `start`, so that lexing a file in parts at such points gives the tokens of the whole.
+pub(crate) fn lex_from(file: FileId, text: &str, start: usize) -> (Lexed, bool) {
     let mut lexer = Lexer {
         file,
         text,
-        pos: 0,
+        pos: start,
         // About one token per five bytes of source in practice; reserving for one per four
         // avoids copying a large vector as it grows (pages not yet written cost nothing).
-        tokens: Vec::with_capacity(text.len() / 4 + 16),
+        tokens: Vec::with_capacity((text.len() - start) / 4 + 16),
         diagnostics: Vec::new(),
-        newline: false,
+        newline: start > 0,
         modes: vec![Mode::Code { braces: 0 }],
         comments: Vec::new(),
     };
     lexer.run();
+    let at_top_level = matches!(lexer.modes[..], [Mode::Code { braces: 0 }]);
     let end = text.len();
     lexer.tokens.push(Token {
         tok: Tok::Eof,
         span: Span::new(file, end, end),
         newline_before: true,
     });
-    Lexed {
+    let lexed = Lexed {
         tokens: lexer.tokens,
         comments: lexer.comments,
         diagnostics: lexer.diagnostics,
-    }
+    };
+    (lexed, at_top_level)
 }
 
 struct Lexer<'a> {
@@ -237,7 +247,11 @@ impl<'a> Lexer<'a> {
                 *braces = braces.saturating_sub(1);
             }
         }
-        if let Some(p) = PUNCTS.iter().find(|p| rest.starts_with(**p)) {
+        let first = rest.as_bytes()[0];
+        let punct = PUNCTS
+            .iter()
+            .find(|p| p.as_bytes()[0] == first && rest.starts_with(**p));
+        if let Some(p) = punct {
             if *p == "..." {
                 self.error(
                     start,
@@ -379,7 +393,15 @@ impl<'a> Lexer<'a> {
         let (after, (digits, unit)) = number_with_unit(rest).ok()?;
         let len = rest.len() - after.len();
         let span = Span::new(self.file, start, start + len);
-        let clean: String = digits.chars().filter(|c| *c != '_').collect();
+        let clean: std::borrow::Cow<'_, str> = if digits.contains('_') {
+            digits
+                .chars()
+                .filter(|c| *c != '_')
+                .collect::<String>()
+                .into()
+        } else {
+            digits.into()
+        };
         let after_minus = matches!(
             self.tokens.last(),
             Some(Token {
@@ -459,21 +481,18 @@ impl<'a> Lexer<'a> {
             self.modes.push(Mode::Code { braces: 0 });
             return;
         }
+        // Every byte that can end the piece is ASCII, and the bytes of a multi-byte UTF-8
+        // character are never ASCII, so the scan goes byte by byte.
         let mut end = 0;
         let bytes = rest.as_bytes();
         while end < bytes.len() {
-            let at = &rest[end..];
-            if at.starts_with(close) || at.starts_with("${") {
-                break;
+            match bytes[end] {
+                b'"' if bytes[end..].starts_with(close.as_bytes()) => break,
+                b'$' if bytes.get(end + 1) == Some(&b'{') => break,
+                b'\n' if !triple => break,
+                b'\\' if end + 1 < bytes.len() => end += 1 + utf8_width(bytes[end + 1]),
+                _ => end += 1,
             }
-            if bytes[end] == b'\n' && !triple {
-                break;
-            }
-            if bytes[end] == b'\\' && end + 1 < bytes.len() {
-                end += 1 + rest[end + 1..].chars().next().map_or(1, char::len_utf8);
-                continue;
-            }
-            end += at.chars().next().map_or(1, char::len_utf8);
         }
         if end == 0 {
             // A newline inside a one-line string.
@@ -542,6 +561,9 @@ pub fn escape_len(raw: &str, offset: usize) -> usize {
 
 /// Processes escapes. On error, returns the byte offset of the bad escape and a message.
 pub fn unescape(raw: &str) -> Result<String, (usize, String)> {
+    if !raw.contains('\\') {
+        return Ok(raw.to_string());
+    }
     let mut out = String::with_capacity(raw.len());
     let mut chars = raw.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
@@ -592,6 +614,16 @@ fn hex2(input: &str) -> IResult<&str, u8> {
         rest,
         u8::from_str_radix(digits, 16).expect("two hex digits"),
     ))
+}
+
+/// The length in bytes of the UTF-8 character that starts with byte `first`.
+fn utf8_width(first: u8) -> usize {
+    match first {
+        0xF0..=0xFF => 4,
+        0xE0..=0xEF => 3,
+        0xC0..=0xDF => 2,
+        _ => 1,
+    }
 }
 
 /// The length of the [`identifier`] at the start of `input` (which starts with a letter or

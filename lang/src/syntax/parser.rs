@@ -9,7 +9,7 @@ use crate::diagnostic::Diagnostic;
 use crate::span::{FileId, Span};
 use crate::syntax::ast::*;
 use crate::syntax::depth::{self, MAX_TREE_DEPTH};
-use crate::syntax::lexer::{escape_len, lex, unescape, Tok, Token};
+use crate::syntax::lexer::{escape_len, lex, lex_from, unescape, Tok, Token};
 
 /// Nesting depth beyond which the parser reports `limit::depth` instead of recursing.
 pub const MAX_DEPTH: u32 = 128;
@@ -20,7 +20,17 @@ const KEYWORDS: &[&str] = &[
 ];
 
 /// Parses one file. Returns the items that parsed and every syntax error.
+///
+/// A large file is first parsed in parts on several threads ([`parse_in_parts`]); when that
+/// cannot be shown to give the same items, or finds an error, the file is parsed whole, so the
+/// result and the diagnostics are always those of the sequential parse.
 pub fn parse(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
+    if text.len() >= PARALLEL_BYTES {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+        if let Some(items) = parse_in_parts(file, text, threads) {
+            return (File { file, items }, Vec::new());
+        }
+    }
     let (tokens, diagnostics) = lex(file, text);
     let mut parser = Parser {
         text,
@@ -32,6 +42,106 @@ pub fn parse(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
     };
     let items = parser.items_until_eof();
     (File { file, items }, parser.diagnostics)
+}
+
+/// Files smaller than this are parsed on one thread: starting threads costs more than it saves.
+const PARALLEL_BYTES: usize = 256 << 10;
+
+/// The stack of a parsing thread: as much as the compiler's own thread has
+/// (`plat::compile::with_large_stack`), since items nest as deep there as anywhere. It is
+/// reserved, not used.
+const PART_STACK: usize = 256 << 20;
+
+/// Parses `text` in `threads` parts of about the same size, split at blank lines followed
+/// by the start of an item, each part on its own thread. Returns `None` (parse the file
+/// whole) unless every part lexed and parsed without a diagnostic and ended cleanly: at top
+/// level (no string, interpolation or brace open) and not after a `##` comment, which belongs
+/// to the next item. Then the parts' tokens are exactly the whole file's, and no item can
+/// continue past a split (an item never continues with a name at the start of a line), so the
+/// items are those of the sequential parse, in the same order.
+fn parse_in_parts(file: FileId, text: &str, threads: usize) -> Option<Vec<Item>> {
+    let mut bounds = vec![0];
+    for part in 1..threads {
+        let from = (text.len() * part / threads).max(*bounds.last()? + 1);
+        if let Some(split) = item_split(text, from) {
+            bounds.push(split);
+        }
+    }
+    bounds.push(text.len());
+    if bounds.len() < 3 {
+        return None;
+    }
+    let parts: Vec<Option<Vec<Item>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = bounds
+            .windows(2)
+            .map(|w| {
+                let (start, end) = (w[0], w[1]);
+                std::thread::Builder::new()
+                    .stack_size(PART_STACK)
+                    .spawn_scoped(scope, move || parse_part(file, &text[..end], start))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| match handle.ok()?.join() {
+                Ok(items) => items,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    });
+    let mut items = Vec::new();
+    for part in parts {
+        items.extend(part?);
+    }
+    Some(items)
+}
+
+/// The first offset at or after `from` that starts a line after a blank line (`\n\n`) with a
+/// name that starts an item: `let`, `type`, `fn`, `import` or an entity kind (any name that is
+/// not a keyword). `None` when there is none.
+fn item_split(text: &str, from: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut at = from;
+    while let Some(found) = text.get(at..)?.find("\n\n") {
+        let start = at + found + 2;
+        let word = &text[start..start + identifier_prefix(&bytes[start..])];
+        let starts_item = !word.is_empty()
+            && word.as_bytes()[0].is_ascii_alphabetic()
+            && (["let", "type", "fn", "import"].contains(&word) || !KEYWORDS.contains(&word));
+        if starts_item {
+            return Some(start);
+        }
+        at = start - 1;
+    }
+    None
+}
+
+/// The length of the run of name characters (ASCII letters, digits, `_`) at the start.
+fn identifier_prefix(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+        .count()
+}
+
+/// Parses `text[start..]` (see [`parse_in_parts`]); `None` unless it ended cleanly.
+fn parse_part(file: FileId, text: &str, start: usize) -> Option<Vec<Item>> {
+    let (lexed, at_top_level) = lex_from(file, text, start);
+    let tokens = lexed.tokens;
+    let before_eof = tokens.len().checked_sub(2).map(|i| &tokens[i].tok);
+    if !at_top_level || !lexed.diagnostics.is_empty() || matches!(before_eof, Some(Tok::Doc(_))) {
+        return None;
+    }
+    let mut parser = Parser {
+        text,
+        tokens,
+        pos: 0,
+        lexer_errors: 0,
+        diagnostics: Vec::new(),
+        depth: 0,
+    };
+    let items = parser.items_until_eof();
+    parser.diagnostics.is_empty().then_some(items)
 }
 
 /// Parses a standalone expression (for `plat eval --expr`).
@@ -1203,6 +1313,71 @@ mod tests {
         let (file, diagnostics) = parse(FileId(0), text);
         assert!(diagnostics.is_empty(), "{diagnostics:#?}");
         file
+    }
+
+    /// The sequential parse of `text`: lexed and parsed whole.
+    fn whole(text: &str) -> (Vec<Item>, Vec<Diagnostic>) {
+        let (tokens, diagnostics) = lex(FileId(0), text);
+        let mut parser = Parser {
+            text,
+            tokens,
+            pos: 0,
+            lexer_errors: diagnostics.len(),
+            diagnostics,
+            depth: 0,
+        };
+        let items = parser.items_until_eof();
+        (items, parser.diagnostics)
+    }
+
+    /// Whenever the parallel parse answers, it answers what the sequential one does.
+    fn same_in_parts(text: &str) -> bool {
+        let mut answered = false;
+        for threads in 2..=5 {
+            if let Some(items) = parse_in_parts(FileId(0), text, threads) {
+                let (expected, diagnostics) = whole(text);
+                assert!(
+                    diagnostics.is_empty(),
+                    "parts ignored {diagnostics:?} in {text:?}"
+                );
+                assert_eq!(items, expected, "{threads} parts of {text:?}");
+                answered = true;
+            }
+        }
+        answered
+    }
+
+    #[test]
+    fn parts_parse_as_the_whole() {
+        let app = |i: usize| {
+            format!(
+                "namespace app-{i} {{ cluster = cluster.main }}\n\n\
+                 ## The app.\nservice app-{i} {{\n  port = {i}\n  env = {{ A = \"${{x}}-{i}\" }}\n}}\n\n\
+                 let l{i} = [\n\n  1,\n\n  2]\n\n"
+            )
+        };
+        let plain: String = (0..40).map(app).collect();
+        assert!(same_in_parts(&plain), "a plain file splits");
+        // Each of these must either split where it is safe or give up, never differ.
+        let tricky = [
+            // A blank line and an item inside a multi-line string.
+            format!("let s = \"\"\"\n{}\n\"\"\"\n{}", app(1), plain),
+            // A `##` comment separated from its item by a blank line.
+            plain.replace("## The app.\n", "## The app.\n\n"),
+            // An unclosed brace, and a syntax error.
+            format!("{plain}vlan x {{\n\n{plain}"),
+            format!("{plain}let = 1\n\n{plain}"),
+            // Keywords at the start of a line continue an expression.
+            plain.replace(
+                "let l1 = [",
+                "let c = if true\n\nthen 1\n\nelse 2\nlet l1 = [",
+            ),
+            // Windows line breaks: no blank `\n\n`.
+            plain.replace('\n', "\r\n"),
+        ];
+        for text in &tricky {
+            same_in_parts(text);
+        }
     }
 
     #[test]

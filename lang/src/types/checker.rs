@@ -10,7 +10,7 @@ use crate::diagnostic::{did_you_mean, Diagnostic};
 use crate::load::Loaded;
 use crate::span::Span;
 use crate::syntax::ast::*;
-use crate::value::Name;
+use crate::value::{Name, NameMap};
 
 /// Builtin functions: name and arity.
 pub const BUILTINS: &[(&str, usize)] = &[("range", 2), ("join", 2), ("secret", 1)];
@@ -69,7 +69,7 @@ struct Checker<'a> {
     fn_sigs: BTreeMap<(usize, usize), State<FnSig>>,
     type_state: BTreeMap<(usize, usize), State<Type>>,
     /// Per kind: statically named entities, and whether any name is computed.
-    entity_names: BTreeMap<Name, (BTreeMap<Name, Span>, bool)>,
+    entity_names: BTreeMap<Name, (NameMap<Span>, bool)>,
     /// Call graph between functions: caller to (callee, call span).
     calls: BTreeMap<FnId, Vec<(FnId, Span)>>,
     current_fn: Option<(usize, usize)>,
@@ -216,7 +216,7 @@ impl<'a> Checker<'a> {
         fn walk(
             items: &[Item],
             in_loop: bool,
-            out: &mut BTreeMap<Name, (BTreeMap<Name, Span>, bool)>,
+            out: &mut BTreeMap<Name, (NameMap<Span>, bool)>,
             dups: &mut Vec<(Span, Span, Name, Name)>,
         ) {
             for item in items {
@@ -1135,7 +1135,8 @@ impl<'a> Checker<'a> {
                     Some(s) => format!("did you mean `{}.{s}`?", kind.name),
                     None if names.is_empty() => format!("no {} is declared", kind.name),
                     None => {
-                        let list: Vec<&str> = names.keys().map(|k| &**k).collect();
+                        let mut list: Vec<&str> = names.keys().map(|k| &**k).collect();
+                        list.sort_unstable();
                         format!("the {}s are: {}", kind.name, list.join(", "))
                     }
                 };
