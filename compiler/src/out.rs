@@ -9,6 +9,8 @@
 //!   the lock is written last, so an interrupted build leaves the previous lock describing
 //!   files that are either old or fully new, never half-written.
 //! - Two builds on the same out/ are refused (`out/.plat-build.lock`).
+//! - A build into an out/ that does not exist writes the whole tree beside it and renames it
+//!   into place, so a first build is all or nothing too.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -195,6 +197,14 @@ pub fn read_lock(out: &Path) -> Result<Option<Lock>, OutError> {
 
 /// Compares `files` with what is in `out` (reading every generated path).
 pub fn plan(out: &Path, files: &Files, lock: &Lock) -> Result<Plan, OutError> {
+    if !out.exists() {
+        // Nothing to read: every file is new.
+        return Ok(Plan {
+            added: files.keys().cloned().collect(),
+            lock_changed: true,
+            ..Plan::default()
+        });
+    }
     let old = read_lock(out)?.unwrap_or_default();
     let mut plan = Plan::default();
     for (path, bytes) in files {
@@ -227,7 +237,9 @@ pub fn plan(out: &Path, files: &Files, lock: &Lock) -> Result<Plan, OutError> {
 
 /// Writes `files` into `out` according to `plan`, then the lock.
 pub fn write(out: &Path, files: &Files, plan: &Plan, lock: &Lock) -> Result<(), OutError> {
-    fs::create_dir_all(out).map_err(|e| io_error(out, e))?;
+    if !out.exists() {
+        return write_new(out, files, lock);
+    }
     let _guard = BuildLock::acquire(out)?;
     let paths: Vec<&String> = plan.added.iter().chain(&plan.changed).collect();
     let directories: BTreeSet<&Path> = paths
@@ -251,6 +263,52 @@ pub fn write(out: &Path, files: &Files, plan: &Plan, lock: &Lock) -> Result<(), 
         write_atomic(&out.join(LOCK), lock.render().as_bytes())?;
     }
     Ok(())
+}
+
+/// Writes a whole new out/ (it does not exist yet): everything goes into a sibling directory
+/// named after this process, which is then renamed to `out`. out/ appears complete, lock
+/// included, or not at all, so its files need no temporary names of their own (a rename per
+/// file was a third of the time of writing 30,000 files on tmpfs). A build that dies leaves
+/// only the hidden sibling `.NAME.plat-new.PID`, which is safe to delete.
+fn write_new(out: &Path, files: &Files, lock: &Lock) -> Result<(), OutError> {
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
+    let parent = out.parent().unwrap_or(Path::new("."));
+    let staging = parent.join(format!(".{name}.plat-new.{}", std::process::id()));
+    let result = write_tree(&staging, files, lock).and_then(|()| {
+        fs::rename(&staging, out).map_err(|e| OutError {
+            path: out.to_path_buf(),
+            message: format!(
+                "cannot move the new tree into place ({e}); did another build create it meanwhile?"
+            ),
+        })
+    });
+    if result.is_err() {
+        let _ = fs::remove_dir_all(&staging);
+    }
+    result
+}
+
+/// Writes `files` and the lock into the new directory `dir`, each file directly.
+fn write_tree(dir: &Path, files: &Files, lock: &Lock) -> Result<(), OutError> {
+    fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
+    let directories: BTreeSet<&Path> = files
+        .keys()
+        .filter_map(|path| Path::new(path.as_str()).parent())
+        .collect();
+    for directory in directories {
+        let full = dir.join(directory);
+        fs::create_dir_all(&full).map_err(|e| io_error(&full, e))?;
+    }
+    let paths: Vec<&String> = files.keys().collect();
+    in_parallel(&paths, |path| {
+        let full = dir.join(path);
+        fs::write(&full, &files[*path]).map_err(|e| io_error(&full, e))
+    })?;
+    let lock_path = dir.join(LOCK);
+    fs::write(&lock_path, lock.render()).map_err(|e| io_error(&lock_path, e))
 }
 
 /// Runs `f` on every item, the items split in contiguous parts over one thread per core

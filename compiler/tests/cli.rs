@@ -79,6 +79,21 @@ impl Project {
     }
 
     /// Every file under out/, with its bytes.
+    /// Names in the project directory that start with `.`: what a build left beside out/.
+    fn hidden_entries(&self) -> Vec<String> {
+        std::fs::read_dir(self.path(""))
+            .expect("project directory")
+            .map(|entry| {
+                entry
+                    .expect("entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .filter(|name| name.starts_with('.'))
+            .collect()
+    }
+
     fn tree(&self) -> BTreeMap<String, Vec<u8>> {
         let out = self.path("out");
         let mut files = BTreeMap::new();
@@ -164,6 +179,20 @@ fn a_first_build_writes_everything_and_check_passes() {
     insta::assert_snapshot!("first_build_tree", paths.join("\n"));
     let (code, transcript) = project.run(&["build", "--check"]);
     assert_eq!(code, 0, "{transcript}");
+    // The new tree was written beside out/ and renamed into place: nothing else is left.
+    let hidden = project.hidden_entries();
+    assert!(hidden.is_empty(), "left beside out/: {hidden:?}");
+}
+
+#[test]
+fn a_first_build_into_a_path_taken_by_a_file_fails_and_leaves_nothing() {
+    let project = Project::new();
+    project.write("out", "not a directory\n");
+    let (code, transcript) = project.run(&["build"]);
+    assert_ne!(code, 0, "{transcript}");
+    assert_eq!(project.read("out"), "not a directory\n");
+    let hidden = project.hidden_entries();
+    assert!(hidden.is_empty(), "left beside out/: {hidden:?}");
 }
 
 #[test]

@@ -294,6 +294,23 @@ impl<'a> Evaluator<'a> {
         result
     }
 
+    /// Like [`Evaluator::in_scope`], with `locals` lent for the call (moved in and back out)
+    /// instead of copied: a record's defaults see the fields before them, and copying that
+    /// scope for every default made coercing a record quadratic in its fields.
+    pub(crate) fn in_lent_scope<T>(
+        &mut self,
+        module: usize,
+        locals: &mut Vec<(Name, Value)>,
+        f: impl FnOnce(&mut Self) -> R<T>,
+    ) -> R<T> {
+        let saved_module = std::mem::replace(&mut self.module, module);
+        std::mem::swap(&mut self.locals, locals);
+        let result = f(self);
+        std::mem::swap(&mut self.locals, locals);
+        self.module = saved_module;
+        result
+    }
+
     // ----- expansion -----
 
     fn expand_all(&mut self) {

@@ -124,8 +124,8 @@ impl Evaluator<'_> {
                 }
                 None => match &field_type.default {
                     Some(default) => {
-                        let locals = scope.clone();
-                        let value = self.in_scope(ty.module, locals, |ev| ev.eval(default))?;
+                        let value =
+                            self.in_lent_scope(ty.module, &mut scope, |ev| ev.eval(default))?;
                         let value = self.coerce(value, &field_type.ty, default.span, depth + 1)?;
                         Field {
                             name: field_type.name.clone(),

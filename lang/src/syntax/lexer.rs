@@ -191,6 +191,14 @@ impl<'a> Lexer<'a> {
     }
 
     fn code_token(&mut self) {
+        // Runs of spaces (indentation, aligned `=`) in one step.
+        let bytes = self.text.as_bytes();
+        let blank = |b: &u8| matches!(b, b' ' | b'\t' | b'\r');
+        let spaces = bytes[self.pos..].iter().take_while(|b| blank(b)).count();
+        if spaces > 0 {
+            self.pos += spaces;
+            return;
+        }
         let rest = self.rest();
         let c = rest.chars().next().expect("not at end");
         let start = self.pos;

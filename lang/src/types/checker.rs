@@ -770,20 +770,33 @@ impl<'a> Checker<'a> {
         );
     }
 
+    /// Reports every field given again, pointing at the previous time it was given. Sorting
+    /// the names (with their positions) puts repeats side by side: O(n log n), and no map
+    /// built for the many small records that have none.
     fn check_unique_fields(&mut self, fields: &[FieldInit]) {
-        let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
-        for field in fields {
-            if let Some(first) = seen.insert(&field.name.name, field.name.span) {
-                self.diagnostics.push(
-                    Diagnostic::error(
-                        "name::duplicate",
-                        field.name.span,
-                        format!("field `{}` is given twice", field.name.name),
-                    )
-                    .with_secondary(first, "first given here")
-                    .with_help("remove one of them"),
-                );
+        let mut names: Vec<(&str, usize)> = fields
+            .iter()
+            .enumerate()
+            .map(|(i, field)| (&*field.name.name, i))
+            .collect();
+        names.sort_unstable();
+        for pair in names.windows(2) {
+            let [(previous, first), (name, again)] = pair else {
+                continue;
+            };
+            if previous != name {
+                continue;
             }
+            let field = &fields[*again].name;
+            self.diagnostics.push(
+                Diagnostic::error(
+                    "name::duplicate",
+                    field.span,
+                    format!("field `{name}` is given twice"),
+                )
+                .with_secondary(fields[*first].name.span, "first given here")
+                .with_help("remove one of them"),
+            );
         }
     }
 
