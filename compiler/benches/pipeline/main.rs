@@ -8,7 +8,8 @@
 //! runs them (`emit::all`: in parallel, plus `secrets.required`), then writing into an empty
 //! out/, and a no-op rebuild (what `plat build` does when nothing changed: read and hash the
 //! sources and every owned file of out/). Every stage is
-//! run `--runs` times (default 3; 1 above 50,000 apps) and the fastest run is shown.
+//! run `--runs` times (default 3; 1 above 50,000 apps) and the fastest run is shown. Run
+//! without `--bench` (as `cargo test --all-targets` does), the default is 100 apps, once.
 //!
 //! Options (after `--`):
 //! - `--apps 1000,10000,100000`: the sizes (applications); each platform also has
@@ -82,10 +83,17 @@ fn main() {
 }
 
 fn parse_options(args: &[String]) -> Options {
+    // `cargo bench` passes `--bench`; `cargo test --all-targets` runs this benchmark without
+    // it, unoptimised: then one small platform, once, as a smoke test.
+    let benching = args.iter().any(|a| a == "--bench");
     let mut options = Options {
-        apps: vec![1_000, 10_000, 100_000],
+        apps: if benching {
+            vec![1_000, 10_000, 100_000]
+        } else {
+            vec![100]
+        },
         vm_ratio: 10,
-        runs: None,
+        runs: (!benching).then_some(1),
     };
     let mut i = 0;
     while i < args.len() {
