@@ -156,7 +156,7 @@ rule v-{v}-https {{ from = vlan.v-{v}, to = "any", proto = "tcp", port = 443 }}
   memory      = 2GiB
   image       = "local:import/debian-12-genericcloud-amd64.qcow2"
   disks       = {{ scsi0 = {{ storage = "tank", size = 20GiB }} }}
-  nics        = {{ net0 = {{ vlan = vlan.v-{vlan}, address = vlan.v-{vlan}.subnet.host({index}) }} }}
+  nics        = {{ net0 = {{ vlan = vlan.v-{vlan}, address = vlan.v-{vlan}.subnet.host({index}){mac} }} }}
   startup     = {{ order = {order}, up = 5 }}
   tags        = ["bench", "{team}"]
   packages    = ["curl"]
@@ -169,6 +169,7 @@ rule v-{v}-https {{ from = vlan.v-{v}, to = "any", proto = "tcp", port = 443 }}
             index = 10 + i % VMS_PER_VLAN,
             order = 10 + i % 50,
             team = TEAMS[i % 4],
+            mac = explicit_mac(i),
         );
         if i % 10 == 0 {
             let _ = write!(
@@ -180,4 +181,15 @@ rule v-{v}-https {{ from = vlan.v-{v}, to = "any", proto = "tcp", port = 443 }}
         }
     }
     out
+}
+
+/// Derived MACs keep Proxmox's prefix and 24 hashed bits, so among many thousands of VMs two
+/// collide (`check::duplicate-mac`), as a real platform that large would find out too and fix
+/// with explicit MACs. VMs past the first 4,096 get one: locally administered, from the index.
+fn explicit_mac(i: usize) -> String {
+    if i < 4096 {
+        return String::new();
+    }
+    let [_, b, c, d] = (i as u32).to_be_bytes();
+    format!(", mac = 02:00:00:{b:02x}:{c:02x}:{d:02x}")
 }
