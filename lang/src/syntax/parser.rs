@@ -27,7 +27,8 @@ const KEYWORDS: &[&str] = &[
 pub fn parse(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
     if text.len() >= PARALLEL_BYTES {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-        if let Some(items) = parse_in_parts(file, text, threads) {
+        let parts = (text.len() / PART_BYTES).max(threads);
+        if let Some(items) = parse_in_parts(file, text, threads, parts) {
             return (File { file, items }, Vec::new());
         }
     }
@@ -47,22 +48,27 @@ pub fn parse(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
 /// Files smaller than this are parsed on one thread: starting threads costs more than it saves.
 const PARALLEL_BYTES: usize = 256 << 10;
 
+/// About how much text a part has. Parts are smaller than a thread's share of a large file so
+/// that each part's tokens are freed, and their memory reused, before the next part is lexed:
+/// fresh memory costs a page fault per page, which was a third of a large check.
+const PART_BYTES: usize = 512 << 10;
+
 /// The stack of a parsing thread: as much as the compiler's own thread has
 /// (`plat::compile::with_large_stack`), since items nest as deep there as anywhere. It is
 /// reserved, not used.
 const PART_STACK: usize = 256 << 20;
 
-/// Parses `text` in `threads` parts of about the same size, split at blank lines followed
-/// by the start of an item, each part on its own thread. Returns `None` (parse the file
+/// Parses `text` in `parts` parts of about the same size, split at blank lines followed by the
+/// start of an item, on `threads` threads (each a contiguous run of parts). Returns `None` (parse the file
 /// whole) unless every part lexed and parsed without a diagnostic and ended cleanly: at top
 /// level (no string, interpolation or brace open) and not after a `##` comment, which belongs
 /// to the next item. Then the parts' tokens are exactly the whole file's, and no item can
 /// continue past a split (an item never continues with a name at the start of a line), so the
 /// items are those of the sequential parse, in the same order.
-fn parse_in_parts(file: FileId, text: &str, threads: usize) -> Option<Vec<Item>> {
+fn parse_in_parts(file: FileId, text: &str, threads: usize, parts: usize) -> Option<Vec<Item>> {
     let mut bounds = vec![0];
-    for part in 1..threads {
-        let from = (text.len() * part / threads).max(*bounds.last()? + 1);
+    for part in 1..parts {
+        let from = (text.len() * part / parts).max(*bounds.last()? + 1);
         if let Some(split) = item_split(text, from) {
             bounds.push(split);
         }
@@ -71,14 +77,22 @@ fn parse_in_parts(file: FileId, text: &str, threads: usize) -> Option<Vec<Item>>
     if bounds.len() < 3 {
         return None;
     }
-    let parts: Vec<Option<Vec<Item>>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = bounds
-            .windows(2)
-            .map(|w| {
-                let (start, end) = (w[0], w[1]);
+    let ranges: Vec<(usize, usize)> = bounds.windows(2).map(|w| (w[0], w[1])).collect();
+    // Each thread parses a contiguous run of parts, one after the other.
+    let per_thread = ranges.len().div_ceil(threads);
+    let runs: Vec<Option<Vec<Item>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = ranges
+            .chunks(per_thread)
+            .map(|run| {
                 std::thread::Builder::new()
                     .stack_size(PART_STACK)
-                    .spawn_scoped(scope, move || parse_part(file, &text[..end], start))
+                    .spawn_scoped(scope, move || {
+                        let mut items = Vec::new();
+                        for &(start, end) in run {
+                            items.extend(parse_part(file, &text[..end], start)?);
+                        }
+                        Some(items)
+                    })
             })
             .collect();
         handles
@@ -90,8 +104,8 @@ fn parse_in_parts(file: FileId, text: &str, threads: usize) -> Option<Vec<Item>>
             .collect()
     });
     let mut items = Vec::new();
-    for part in parts {
-        items.extend(part?);
+    for run in runs {
+        items.extend(run?);
     }
     Some(items)
 }
@@ -1333,14 +1347,17 @@ mod tests {
     /// Whenever the parallel parse answers, it answers what the sequential one does.
     fn same_in_parts(text: &str) -> bool {
         let mut answered = false;
-        for threads in 2..=5 {
-            if let Some(items) = parse_in_parts(FileId(0), text, threads) {
+        for (threads, parts) in [(2, 2), (3, 3), (2, 5), (4, 9)] {
+            if let Some(items) = parse_in_parts(FileId(0), text, threads, parts) {
                 let (expected, diagnostics) = whole(text);
                 assert!(
                     diagnostics.is_empty(),
                     "parts ignored {diagnostics:?} in {text:?}"
                 );
-                assert_eq!(items, expected, "{threads} parts of {text:?}");
+                assert_eq!(
+                    items, expected,
+                    "{parts} parts on {threads} threads: {text:?}"
+                );
                 answered = true;
             }
         }
