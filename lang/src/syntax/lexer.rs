@@ -491,14 +491,27 @@ impl<'a> Lexer<'a> {
         }
         // Every byte that can end the piece is ASCII, and the bytes of a multi-byte UTF-8
         // character are never ASCII, so the scan goes byte by byte.
+        // The same scan notes the first NUL and whether there is any escape.
         let mut end = 0;
+        let mut nul = None;
+        let mut escaped = false;
         let bytes = rest.as_bytes();
         while end < bytes.len() {
             match bytes[end] {
                 b'"' if bytes[end..].starts_with(close.as_bytes()) => break,
                 b'$' if bytes.get(end + 1) == Some(&b'{') => break,
                 b'\n' if !triple => break,
-                b'\\' if end + 1 < bytes.len() => end += 1 + utf8_width(bytes[end + 1]),
+                b'\\' if end + 1 < bytes.len() => {
+                    escaped = true;
+                    if bytes[end + 1] == 0 {
+                        nul.get_or_insert(end + 1);
+                    }
+                    end += 1 + utf8_width(bytes[end + 1]);
+                }
+                0 => {
+                    nul.get_or_insert(end);
+                    end += 1;
+                }
                 _ => end += 1,
             }
         }
@@ -514,7 +527,7 @@ impl<'a> Lexer<'a> {
             return;
         }
         let raw = &rest[..end];
-        if let Some(offset) = raw.find('\0') {
+        if let Some(offset) = nul {
             // Files with NUL bytes are refused before lexing (`source::nul-byte`); text from
             // elsewhere must not smuggle one in: the `"""` dedent uses NUL as a placeholder.
             self.error(
@@ -531,7 +544,7 @@ impl<'a> Lexer<'a> {
             self.pos += end;
             return;
         }
-        let text = if triple {
+        let text = if triple || !escaped {
             raw.to_string()
         } else {
             match unescape(raw) {
