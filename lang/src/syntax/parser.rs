@@ -230,6 +230,17 @@ impl Parser<'_> {
         Bumped { span }
     }
 
+    /// Moves the text out of the current token when `text` finds some there (a string piece,
+    /// a `##` line), and moves past it. The parser never reads a token twice, so the text is
+    /// taken, not copied.
+    fn take_text(
+        &mut self,
+        text: impl FnOnce(&mut Tok) -> Option<&mut String>,
+    ) -> Option<(String, Span)> {
+        let taken = std::mem::take(text(&mut self.tokens[self.pos].tok)?);
+        Some((taken, self.bump().span))
+    }
+
     fn is_punct(&self, p: &str) -> bool {
         matches!(self.peek(), Tok::Punct(q) if *q == p)
     }
@@ -332,8 +343,9 @@ impl Parser<'_> {
     }
 
     fn expect_ident(&mut self, what: &str) -> PResult<Ident> {
-        match self.peek().clone() {
-            Tok::Ident(name) if !KEYWORDS.contains(&&*name) => {
+        match self.peek() {
+            Tok::Ident(name) if !KEYWORDS.contains(&&**name) => {
+                let name = name.clone();
                 let span = self.bump().span;
                 Ok(Ident { name, span })
             }
@@ -343,8 +355,9 @@ impl Parser<'_> {
 
     /// A field name: any identifier, keywords included (`type = "ClusterIP"`).
     fn expect_field_name(&mut self, what: &str) -> PResult<Ident> {
-        match self.peek().clone() {
+        match self.peek() {
             Tok::Ident(name) => {
+                let name = name.clone();
                 let span = self.bump().span;
                 Ok(Ident { name, span })
             }
@@ -452,9 +465,11 @@ impl Parser<'_> {
 
     fn docs(&mut self) -> Option<String> {
         let mut lines = Vec::new();
-        while let Tok::Doc(line) = self.peek().clone() {
+        while let Some((line, _)) = self.take_text(|tok| match tok {
+            Tok::Doc(line) => Some(line),
+            _ => None,
+        }) {
             lines.push(line);
-            self.bump();
         }
         (!lines.is_empty()).then(|| lines.join("\n"))
     }
@@ -1152,11 +1167,15 @@ impl Parser<'_> {
         let start = self.bump().span;
         let mut raw_parts: Vec<(Option<String>, Option<Expr>, Span)> = Vec::new();
         loop {
-            match self.peek().clone() {
-                Tok::StrText(text) => {
-                    let span = self.bump().span;
-                    raw_parts.push((Some(text), None, span));
-                }
+            let text = self.take_text(|tok| match tok {
+                Tok::StrText(text) => Some(text),
+                _ => None,
+            });
+            if let Some((text, span)) = text {
+                raw_parts.push((Some(text), None, span));
+                continue;
+            }
+            match self.peek() {
                 Tok::InterpStart => {
                     self.bump();
                     let expr = self.expect_expr()?;
