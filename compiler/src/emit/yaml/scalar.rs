@@ -9,6 +9,8 @@
 //! Tests: the unit tests below; `tests/tests/yaml_roundtrip.rs` reads a corpus back
 //! with PyYAML and with a YAML 1.2 parser.
 
+use std::fmt::Write as _;
+
 /// The style a string is written in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Style {
@@ -38,37 +40,37 @@ pub(super) fn value_style(text: &str) -> Style {
     }
 }
 
-/// `text` as a one-line scalar in its inline style.
-pub(super) fn inline(text: &str) -> String {
+/// Writes `text` as a one-line scalar in its inline style.
+pub(super) fn write_inline(out: &mut String, text: &str) {
     match inline_style(text) {
-        Style::Plain => text.to_string(),
-        _ => double_quoted(text),
+        Style::Plain => out.push_str(text),
+        _ => write_double_quoted(out, text),
     }
 }
 
-/// `text` as a double-quoted scalar. Characters outside YAML's printable set, the YAML 1.1
-/// line breaks (NEL, LS, PS, which PyYAML would fold), the BOM, tabs and the two
+/// Writes `text` as a double-quoted scalar. Characters outside YAML's printable set, the
+/// YAML 1.1 line breaks (NEL, LS, PS, which PyYAML would fold), the BOM, tabs and the two
 /// characters that end or escape a double-quoted scalar are written as escapes; everything
 /// else is written as is (YAML 1.2 spec §5.7, PyYAML `scanner.py` `ESCAPE_CODES`).
-pub(super) fn double_quoted(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
+pub(super) fn write_double_quoted(out: &mut String, text: &str) {
+    out.reserve(text.len() + 2);
     out.push('"');
     for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            '\0' => out.push_str("\\0"),
-            c if is_raw_printable(c) => out.push(c),
-            c if (c as u32) < 0x100 => out.push_str(&format!("\\x{:02X}", c as u32)),
-            c if (c as u32) < 0x10000 => out.push_str(&format!("\\u{:04X}", c as u32)),
-            c => out.push_str(&format!("\\U{:08X}", c as u32)),
-        }
+        // Writing into a String cannot fail.
+        let _ = match c {
+            '"' => out.write_str("\\\""),
+            '\\' => out.write_str("\\\\"),
+            '\n' => out.write_str("\\n"),
+            '\t' => out.write_str("\\t"),
+            '\r' => out.write_str("\\r"),
+            '\0' => out.write_str("\\0"),
+            c if is_raw_printable(c) => out.write_char(c),
+            c if (c as u32) < 0x100 => write!(out, "\\x{:02X}", c as u32),
+            c if (c as u32) < 0x10000 => write!(out, "\\u{:04X}", c as u32),
+            c => write!(out, "\\U{:08X}", c as u32),
+        };
     }
     out.push('"');
-    out
 }
 
 /// The header of a literal block scalar for `text` (which [`value_style`] chose as
@@ -102,29 +104,68 @@ pub(super) fn literal_lines(text: &str) -> impl Iterator<Item = &str> {
 /// words), uses only characters that are never indicators inside a plain scalar (so no
 /// `:`, which also keeps MAC addresses and times quoted, and no `#`), has no leading,
 /// trailing or doubled space, and is not one of the reserved words.
+///
+/// Every string written goes through here, so it is one pass over the bytes: the allowed
+/// characters are all ASCII, so any byte of a multi-byte character rules plain out, and a
+/// byte-wise check says the same as a character-wise one (the unit tests compare it with a
+/// direct transcription of the rule above).
 fn is_safe_plain(text: &str) -> bool {
-    let Some(first) = text.chars().next() else {
+    let bytes = text.as_bytes();
+    let Some(&first) = bytes.first() else {
         return false;
     };
-    (first.is_ascii_alphabetic() || first == '/')
-        && text.chars().all(is_plain_char)
-        && !text.ends_with(' ')
-        && !text.contains("  ")
-        && !is_reserved_word(text)
+    if !(first.is_ascii_alphabetic() || first == b'/') {
+        return false;
+    }
+    let mut previous = first;
+    for &byte in &bytes[1..] {
+        if !PLAIN_BYTES[usize::from(byte)] || (byte == b' ' && previous == b' ') {
+            return false;
+        }
+        previous = byte;
+    }
+    previous != b' ' && !(bytes.len() <= LONGEST_RESERVED_WORD && is_reserved_word(text))
 }
 
-fn is_plain_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || " -_./@+=~".contains(c)
+/// The bytes [`is_plain_char`] allows.
+const PLAIN_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte: u8 = 0;
+    while byte < 128 {
+        table[byte as usize] = is_plain_char(byte as char);
+        byte += 1;
+    }
+    table
+};
+
+const fn is_plain_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.' | '/' | '@' | '+' | '=' | '~')
 }
 
 /// Words some YAML version reads as a bool or null, compared case-insensitively (YAML 1.1
 /// bool and null types, PyYAML `resolver.py`; go-yaml v2 `resolve.go`; YAML 1.2 core).
 fn is_reserved_word(text: &str) -> bool {
-    const WORDS: &[&str] = &[
-        "y", "n", "yes", "no", "on", "off", "true", "false", "null", "nan", "inf",
-    ];
-    WORDS.iter().any(|word| word.eq_ignore_ascii_case(text))
+    RESERVED_WORDS
+        .iter()
+        .any(|word| word.eq_ignore_ascii_case(text))
 }
+
+const RESERVED_WORDS: [&str; 11] = [
+    "y", "n", "yes", "no", "on", "off", "true", "false", "null", "nan", "inf",
+];
+
+/// The length of the longest of [`RESERVED_WORDS`]: longer strings need no comparison.
+const LONGEST_RESERVED_WORD: usize = {
+    let mut longest = 0;
+    let mut i = 0;
+    while i < RESERVED_WORDS.len() {
+        if RESERVED_WORDS[i].len() > longest {
+            longest = RESERVED_WORDS[i].len();
+        }
+        i += 1;
+    }
+    longest
+};
 
 /// A literal block scalar holds the text exactly when it has a line break and every other
 /// character may appear raw in YAML 1.1 and 1.2 content (tabs included); CR, NEL, LS and
@@ -153,6 +194,68 @@ fn is_raw_printable(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn double_quoted(text: &str) -> String {
+        let mut out = String::new();
+        write_double_quoted(&mut out, text);
+        out
+    }
+
+    /// The plain rule of [`is_safe_plain`] written down directly, character by character.
+    fn is_safe_plain_reference(text: &str) -> bool {
+        let Some(first) = text.chars().next() else {
+            return false;
+        };
+        (first.is_ascii_alphabetic() || first == '/')
+            && text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || " -_./@+=~".contains(c))
+            && !text.ends_with(' ')
+            && !text.contains("  ")
+            && !is_reserved_word(text)
+    }
+
+    #[test]
+    fn byte_wise_plain_check_agrees_with_the_rule() {
+        // Every string of up to four characters over an alphabet with each kind of
+        // character (allowed first, allowed later, space, indicators, control, non-ASCII),
+        // and the reserved words in several cases with something before or after.
+        let alphabet: Vec<char> = "aZ9/ -_.@+=~:#\t\u{85}é😀".chars().collect();
+        let mut texts = vec![String::new()];
+        let mut last = vec![String::new()];
+        for _ in 0..4 {
+            let longer: Vec<String> = last
+                .iter()
+                .flat_map(|text| alphabet.iter().map(move |c| format!("{text}{c}")))
+                .collect();
+            texts.extend(longer.iter().cloned());
+            last = longer;
+        }
+        for word in RESERVED_WORDS {
+            for cased in [word.to_string(), word.to_uppercase(), capitalise(word)] {
+                for around in ["", " ", "a", "/", "-", ":"] {
+                    texts.push(format!("{around}{cased}"));
+                    texts.push(format!("{cased}{around}"));
+                }
+            }
+        }
+        texts.push("ssh-ed25519 AAAAC3Nz+/= ops@laptop".into());
+        texts.push("x".repeat(2000));
+        for text in &texts {
+            assert_eq!(
+                is_safe_plain(text),
+                is_safe_plain_reference(text),
+                "{text:?}"
+            );
+        }
+    }
+
+    fn capitalise(word: &str) -> String {
+        let mut chars = word.chars();
+        chars.next().map_or_else(String::new, |first| {
+            first.to_ascii_uppercase().to_string() + chars.as_str()
+        })
+    }
 
     #[test]
     fn plain_only_for_unambiguous_strings() {
