@@ -18,7 +18,7 @@
 //! ([`yaml::Map`]); the rarer kubeadm and raw-manifest files are built as [`yaml::Yaml`] trees and
 //! written by the same writer. Tests read the files back with a YAML parser and assert on
 //! fields rather than on layout. Namespaces are independent, so their files are written on
-//! several threads ([`in_parallel`]) and collected in declaration order.
+//! several threads (`in_parallel`) and collected in declaration order.
 //!
 //! Invariants: file names are derived from entity names only and prefixed by their kind, so
 //! two entities never share a file (a namespace named `kubeadm` would share the kubeadm
@@ -166,13 +166,20 @@ fn emit_cluster(model: &Model, index: &Index, cluster: &Cluster, files: &mut Fil
         cluster_resources.push(file);
     }
     let namespaces: Vec<&Namespace> = namespaces_of(model, cluster).collect();
-    let written = in_parallel(&namespaces, |namespace| {
-        namespace_files(model, index, namespace, &root)
+    // Each thread collects its run of namespaces into a map of its own, and the sorted maps
+    // are merged in one pass each, in namespace order (so a later file wins a path, as when
+    // inserting one by one).
+    let runs = in_parallel(&namespaces, |run| {
+        let mut run_files = Files::new();
+        for namespace in run {
+            run_files.extend(namespace_files(model, index, namespace, &root));
+        }
+        run_files
     });
-    for (namespace, namespace_files) in namespaces.iter().zip(written) {
-        files.extend(namespace_files);
-        cluster_resources.push(namespace.name.clone());
+    for mut run_files in runs {
+        files.append(&mut run_files);
     }
+    cluster_resources.extend(namespaces.iter().map(|namespace| namespace.name.clone()));
     files.insert(
         format!("{root}/kustomization.yaml"),
         kustomize::kustomization(&cluster_resources),
@@ -187,23 +194,23 @@ fn namespace_files(
     root: &str,
 ) -> Vec<(String, Vec<u8>)> {
     let name = namespace.name.as_str();
+    // File names are joined with `concat` rather than `format!`: this runs per namespace.
     let mut out = vec![(
         "namespace.yaml".to_string(),
         workloads::namespace_file(model, namespace),
     )];
     for service in index.services.get(name).into_iter().flatten() {
-        let file = format!("service-{}.yaml", service.name);
+        let file = ["service-", &service.name, ".yaml"].concat();
         out.push((file, workloads::service_file(service)));
     }
     for chart in index.charts.get(name).into_iter().flatten() {
-        out.push((format!("chart-{}.yaml", chart.name), flux::file(chart)));
+        let file = ["chart-", &chart.name, ".yaml"].concat();
+        out.push((file, flux::file(chart)));
     }
     for manifest in index.manifests.get(name).into_iter().flatten() {
         if *manifest.cluster == *namespace.cluster {
-            out.push((
-                format!("manifest-{}.yaml", manifest.name),
-                raw::file(manifest),
-            ));
+            let file = ["manifest-", &manifest.name, ".yaml"].concat();
+            out.push((file, raw::file(manifest)));
         }
     }
     let kustomization = {
@@ -212,32 +219,31 @@ fn namespace_files(
     };
     out.push(("kustomization.yaml".to_string(), kustomization));
     for (file, _) in &mut out {
-        *file = format!("{root}/{name}/{file}");
+        *file = [root, "/", name, "/", file].concat();
     }
     out
 }
 
-/// `f` of each item, in the items' order, computed on up to [`MAX_THREADS`] scoped threads,
-/// each taking a contiguous run of items (at least [`MIN_NAMESPACES_PER_THREAD`], so a small
-/// platform stays on this thread). The result does not depend on scheduling.
-fn in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+/// `f` of contiguous runs of `items`, in order, computed on up to [`MAX_THREADS`] scoped
+/// threads (this one included), one run each. A run has at least
+/// [`MIN_NAMESPACES_PER_THREAD`] items, so a small platform stays on this thread. The
+/// results do not depend on scheduling.
+fn in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&[T]) -> R + Sync) -> Vec<R> {
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZeroUsize::get)
         .clamp(1, MAX_THREADS);
     let run = items.len().div_ceil(threads).max(MIN_NAMESPACES_PER_THREAD);
-    if items.len() <= run {
-        return items.iter().map(f).collect();
-    }
+    let mut runs = items.chunks(run);
+    let Some(first) = runs.next() else {
+        return Vec::new();
+    };
     let f = &f;
     std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks(run)
-            .map(|run| scope.spawn(move || run.iter().map(f).collect::<Vec<R>>()))
-            .collect();
-        let mut results = Vec::with_capacity(items.len());
+        let handles: Vec<_> = runs.map(|run| scope.spawn(move || f(run))).collect();
+        let mut results = vec![f(first)];
         for handle in handles {
             match handle.join() {
-                Ok(run) => results.extend(run),
+                Ok(result) => results.push(result),
                 Err(panic) => std::panic::resume_unwind(panic),
             }
         }

@@ -23,8 +23,6 @@
 
 mod scalar;
 
-use std::fmt::Write as _;
-
 use scalar::Style;
 
 /// A YAML node. Mappings keep insertion order (emitters choose the order explicitly).
@@ -362,8 +360,30 @@ fn write_str(out: &mut String, text: &str, indent: usize) {
 
 /// Writes ` 12` and ends the line.
 fn write_int(out: &mut String, value: i64) {
-    // Writing into a String cannot fail.
-    let _ = writeln!(out, " {value}");
+    out.push(' ');
+    push_int(out, value);
+    out.push('\n');
+}
+
+/// Writes the decimal digits of `value` (what `Display` writes, without its machinery).
+fn push_int(out: &mut String, value: i64) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    let mut rest = value.unsigned_abs();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    if value < 0 {
+        out.push('-');
+    }
+    for &digit in &digits[start..] {
+        out.push(char::from(digit));
+    }
 }
 
 /// Writes a node that fits on one line: a scalar, or an empty collection.
@@ -371,9 +391,7 @@ fn write_one_line(out: &mut String, node: &Yaml) {
     match node {
         Yaml::Null => out.push_str("null"),
         Yaml::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Yaml::Int(i) => {
-            let _ = write!(out, "{i}");
-        }
+        Yaml::Int(i) => push_int(out, *i),
         Yaml::Str(s) => scalar::write_inline(out, s),
         Yaml::Seq(_) => out.push_str("[]"),
         Yaml::Map(_) => out.push_str("{}"),
@@ -507,6 +525,15 @@ kept:
             text.ends_with("---\n{}\n---\nitems:\n  - {}\n  - []\n"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn integers_are_written_in_decimal() {
+        for value in [0, 7, -7, 10, 65532, -100, i64::MAX, i64::MIN] {
+            let mut out = String::new();
+            push_int(&mut out, value);
+            assert_eq!(out, value.to_string());
+        }
     }
 
     #[test]

@@ -105,7 +105,7 @@ fn namespace_object(doc: &mut Map, model: &Model, namespace: &Namespace) {
 fn minor_version(version: &str) -> String {
     let mut parts = version.split('.');
     match (parts.next(), parts.next()) {
-        (Some(major), Some(minor)) => format!("v{major}.{minor}"),
+        (Some(major), Some(minor)) => ["v", major, ".", minor].concat(),
         _ => "latest".to_string(),
     }
 }
