@@ -59,7 +59,14 @@ pub(super) fn write_inline(out: &mut String, text: &str) {
 pub(super) fn write_double_quoted(out: &mut String, text: &str) {
     out.reserve(text.len() + 2);
     out.push('"');
-    for c in text.chars() {
+    // Characters written as they are go out in runs, between the escaped ones.
+    let mut run_start = 0;
+    for (at, c) in text.char_indices() {
+        if is_raw_printable(c) && c != '"' && c != '\\' {
+            continue;
+        }
+        out.push_str(&text[run_start..at]);
+        run_start = at + c.len_utf8();
         // Writing into a String cannot fail.
         let _ = match c {
             '"' => out.write_str("\\\""),
@@ -68,12 +75,12 @@ pub(super) fn write_double_quoted(out: &mut String, text: &str) {
             '\t' => out.write_str("\\t"),
             '\r' => out.write_str("\\r"),
             '\0' => out.write_str("\\0"),
-            c if is_raw_printable(c) => out.write_char(c),
             c if (c as u32) < 0x100 => write!(out, "\\x{:02X}", c as u32),
             c if (c as u32) < 0x10000 => write!(out, "\\u{:04X}", c as u32),
             c => write!(out, "\\U{:08X}", c as u32),
         };
     }
+    out.push_str(&text[run_start..]);
     out.push('"');
 }
 
@@ -363,6 +370,53 @@ mod tests {
             "x?",
         ] {
             assert_eq!(inline_style(text), Style::DoubleQuoted, "{text:?}");
+        }
+    }
+
+    /// [`write_double_quoted`] written down directly, one character at a time.
+    fn double_quoted_reference(text: &str) -> String {
+        let mut out = String::from("\"");
+        for c in text.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\t' => out.push_str("\\t"),
+                '\r' => out.push_str("\\r"),
+                '\0' => out.push_str("\\0"),
+                c if is_raw_printable(c) => out.push(c),
+                c if (c as u32) < 0x100 => out.push_str(&format!("\\x{:02X}", c as u32)),
+                c if (c as u32) < 0x10000 => out.push_str(&format!("\\u{:04X}", c as u32)),
+                c => out.push_str(&format!("\\U{:08X}", c as u32)),
+            }
+        }
+        out.push('"');
+        out
+    }
+
+    #[test]
+    fn escaping_in_runs_agrees_with_escaping_each_character() {
+        let alphabet: Vec<char> =
+            "a \"\\\n\t\r\0\u{1}\u{7f}\u{85}\u{a0}\u{2028}\u{feff}é😀\u{10ffff}"
+                .chars()
+                .collect();
+        let mut texts = vec![String::new()];
+        for &a in &alphabet {
+            for &b in &alphabet {
+                for &c in &alphabet {
+                    texts.push(format!("{a}"));
+                    texts.push(format!("{a}{b}"));
+                    texts.push(format!("{a}{b}{c}"));
+                    texts.push(format!("run {a} of {b}{c} text"));
+                }
+            }
+        }
+        for text in &texts {
+            assert_eq!(
+                double_quoted(text),
+                double_quoted_reference(text),
+                "{text:?}"
+            );
         }
     }
 
