@@ -106,7 +106,7 @@ fn push_header(out: &mut String) {
 }
 
 /// A YAML file: the header and a comment line per note, then the documents written to the
-/// returned stream (`stream.finish().into_bytes()` is the file).
+/// returned stream (`stream.into_bytes()` is the file).
 pub fn yaml_file(notes: &[&str]) -> yaml::Stream {
     let mut out = String::with_capacity(1024);
     push_header(&mut out);

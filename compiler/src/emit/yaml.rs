@@ -120,6 +120,14 @@ impl Stream {
         self.out
     }
 
+    /// The text written, as bytes without spare capacity (a build holds every file in memory
+    /// until it writes them; shrinking copies only a buffer less than half used).
+    pub fn into_bytes(self) -> Vec<u8> {
+        let mut bytes = self.out.into_bytes();
+        bytes.shrink_to_fit();
+        bytes
+    }
+
     fn separate(&mut self) {
         if self.started {
             self.out.push_str("---\n");

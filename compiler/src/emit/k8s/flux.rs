@@ -20,7 +20,7 @@ pub fn file(chart: &Chart) -> Vec<u8> {
     let mut file = yaml_file(&[]);
     file.map(|doc| helm_repository(doc, chart));
     file.map(|doc| helm_release(doc, chart));
-    file.finish().into_bytes()
+    file.into_bytes()
 }
 
 fn chart_metadata(meta: &mut Map, chart: &Chart) {

@@ -142,7 +142,7 @@ fn file(docs: Vec<Yaml>, node: &Node, init: bool) -> Vec<u8> {
     for doc in &docs {
         file.node(doc);
     }
-    file.finish().into_bytes()
+    file.into_bytes()
 }
 
 impl Ctx<'_> {

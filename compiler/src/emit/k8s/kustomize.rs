@@ -14,7 +14,7 @@ pub fn kustomization<S: AsRef<str>>(resources: &[S]) -> Vec<u8> {
         doc.str("kind", "Kustomization");
         doc.strs("resources", resources);
     });
-    file.finish().into_bytes()
+    file.into_bytes()
 }
 
 #[cfg(test)]

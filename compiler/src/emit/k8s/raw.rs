@@ -33,7 +33,7 @@ pub fn file(manifest: &Manifest) -> Vec<u8> {
     }
     let mut file = yaml_file(&[]);
     file.node(&body);
-    file.finish().into_bytes()
+    file.into_bytes()
 }
 
 /// JSON data as a YAML tree, keys in their order.

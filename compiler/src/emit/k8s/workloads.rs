@@ -50,7 +50,7 @@ pub fn namespace_file(model: &Model, namespace: &Namespace) -> Vec<u8> {
     if *namespace.default_deny {
         file.map(|doc| default_deny(doc, &namespace.name));
     }
-    file.finish().into_bytes()
+    file.into_bytes()
 }
 
 /// `service-<name>.yaml`: every object of one service.
@@ -68,7 +68,7 @@ pub fn service_file(service: &Service) -> Vec<u8> {
     if *service.replicas > 1 {
         file.map(|doc| pod_disruption_budget(doc, service));
     }
-    file.finish().into_bytes()
+    file.into_bytes()
 }
 
 fn namespace_object(doc: &mut Map, model: &Model, namespace: &Namespace) {
