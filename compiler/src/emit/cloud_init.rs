@@ -38,8 +38,8 @@ pub fn emit(model: &Model) -> Files {
     // node is byte for byte the one under kubernetes/<cluster>/kubeadm/.
     let mut kubeadm: BTreeMap<String, String> = BTreeMap::new();
     for cluster in model.clusters.values() {
-        for (node, output) in crate::emit::k8s::kubeadm::files(model, cluster).files {
-            kubeadm.insert(node, String::from_utf8_lossy(&output.render()).into_owned());
+        for (node, bytes) in crate::emit::k8s::kubeadm::files(model, cluster).files {
+            kubeadm.insert(node, String::from_utf8_lossy(&bytes).into_owned());
         }
     }
     let node_by_vm: BTreeMap<&str, &Node> = model

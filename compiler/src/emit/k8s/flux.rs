@@ -8,72 +8,63 @@
 //! `kubectl apply -k`. Values are written as the model holds them, key order kept.
 //! Tests are at the bottom.
 
-use super::{metadata, raw::to_yaml, Output, MANAGED_BY_LABEL, NAME_LABEL};
-use crate::emit::yaml::Yaml;
+use super::{metadata, raw::to_yaml, yaml_file, MANAGED_BY_LABEL, NAME_LABEL};
+use crate::emit::yaml::{Map, Yaml};
 use crate::model::Chart;
 
 /// How often Flux reconciles the repository and the release.
 pub const INTERVAL: &str = "1h";
 
 /// `chart-<name>.yaml`: the HelmRepository and the HelmRelease.
-pub fn file(chart: &Chart) -> Output {
-    Output::yaml(vec![helm_repository(chart), helm_release(chart)])
+pub fn file(chart: &Chart) -> Vec<u8> {
+    let mut file = yaml_file(&[]);
+    file.map(|doc| helm_repository(doc, chart));
+    file.map(|doc| helm_release(doc, chart));
+    file.into_bytes()
 }
 
-fn labels(chart: &Chart) -> Yaml {
-    Yaml::map([
-        (NAME_LABEL, Yaml::str(&*chart.chart)),
-        ("app.kubernetes.io/instance", Yaml::str(&chart.name)),
-        (MANAGED_BY_LABEL, Yaml::str("plat")),
-    ])
+fn chart_metadata(meta: &mut Map, chart: &Chart) {
+    metadata(meta, &chart.name, Some(&chart.namespace), |labels| {
+        labels.str(NAME_LABEL, &chart.chart);
+        labels.str("app.kubernetes.io/instance", &chart.name);
+        labels.str(MANAGED_BY_LABEL, "plat");
+    });
 }
 
-fn helm_repository(chart: &Chart) -> Yaml {
-    let mut spec = vec![("interval", Yaml::str(INTERVAL))];
-    if chart.repo.starts_with("oci://") {
-        spec.push(("type", Yaml::str("oci")));
-    }
-    spec.push(("url", Yaml::str(&*chart.repo)));
-    Yaml::map([
-        ("apiVersion", Yaml::str("source.toolkit.fluxcd.io/v1")),
-        ("kind", Yaml::str("HelmRepository")),
-        (
-            "metadata",
-            metadata(&chart.name, Some(&chart.namespace), labels(chart)),
-        ),
-        ("spec", Yaml::map(spec)),
-    ])
+fn helm_repository(doc: &mut Map, chart: &Chart) {
+    doc.str("apiVersion", "source.toolkit.fluxcd.io/v1");
+    doc.str("kind", "HelmRepository");
+    doc.map("metadata", |meta| chart_metadata(meta, chart));
+    doc.map("spec", |spec| {
+        spec.str("interval", INTERVAL);
+        if chart.repo.starts_with("oci://") {
+            spec.str("type", "oci");
+        }
+        spec.str("url", &chart.repo);
+    });
 }
 
-fn helm_release(chart: &Chart) -> Yaml {
-    let chart_spec = Yaml::map([
-        ("chart", Yaml::str(&*chart.chart)),
-        ("version", Yaml::str(&*chart.version)),
-        (
-            "sourceRef",
-            Yaml::map([
-                ("kind", Yaml::str("HelmRepository")),
-                ("name", Yaml::str(&chart.name)),
-            ]),
-        ),
-    ]);
-    let mut spec = vec![
-        ("interval", Yaml::str(INTERVAL)),
-        ("chart", Yaml::map([("spec", chart_spec)])),
-    ];
-    let values = to_yaml(&chart.values);
-    if values != Yaml::Map(Vec::new()) && values != Yaml::Null {
-        spec.push(("values", values));
-    }
-    Yaml::map([
-        ("apiVersion", Yaml::str("helm.toolkit.fluxcd.io/v2")),
-        ("kind", Yaml::str("HelmRelease")),
-        (
-            "metadata",
-            metadata(&chart.name, Some(&chart.namespace), labels(chart)),
-        ),
-        ("spec", Yaml::map(spec)),
-    ])
+fn helm_release(doc: &mut Map, chart: &Chart) {
+    doc.str("apiVersion", "helm.toolkit.fluxcd.io/v2");
+    doc.str("kind", "HelmRelease");
+    doc.map("metadata", |meta| chart_metadata(meta, chart));
+    doc.map("spec", |spec| {
+        spec.str("interval", INTERVAL);
+        spec.map("chart", |chart_entry| {
+            chart_entry.map("spec", |chart_spec| {
+                chart_spec.str("chart", &chart.chart);
+                chart_spec.str("version", &chart.version);
+                chart_spec.map("sourceRef", |source| {
+                    source.str("kind", "HelmRepository");
+                    source.str("name", &chart.name);
+                });
+            });
+        });
+        let values = to_yaml(&chart.values);
+        if values != Yaml::Map(Vec::new()) && values != Yaml::Null {
+            spec.node("values", &values);
+        }
+    });
 }
 
 #[cfg(test)]

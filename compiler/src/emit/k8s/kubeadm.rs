@@ -40,7 +40,7 @@
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 
-use super::Output;
+use super::yaml_file;
 use crate::emit::yaml::Yaml;
 use crate::model::{Cluster, Model, Node, Role};
 
@@ -53,7 +53,7 @@ pub const CRI_SOCKET: &str = "unix:///var/run/containerd/containerd.sock";
 #[derive(Debug, Default)]
 pub struct KubeadmFiles {
     /// Node name to file contents, in declaration order.
-    pub files: Vec<(String, Output)>,
+    pub files: Vec<(String, Vec<u8>)>,
     /// Secrets referenced by the files.
     pub secrets: Secrets,
 }
@@ -75,7 +75,7 @@ impl Secrets {
     }
 
     /// The `secrets.required` file: the header, then `NAME  # description` per line.
-    pub fn render(&self) -> Output {
+    pub fn render(&self) -> Vec<u8> {
         let mut out = super::header();
         out.push_str(
             "# Secrets the apply step must provide; files refer to them as ${secret:NAME}.\n",
@@ -83,7 +83,7 @@ impl Secrets {
         for (name, description) in &self.0 {
             out.push_str(&format!("{name}  # {description}\n"));
         }
-        Output::Text(out)
+        out.into_bytes()
     }
 }
 
@@ -128,7 +128,7 @@ struct Ctx<'m> {
 }
 
 /// The node's file, with a comment saying how to apply it.
-fn file(docs: Vec<Yaml>, node: &Node, init: bool) -> Output {
+fn file(docs: Vec<Yaml>, node: &Node, init: bool) -> Vec<u8> {
     let command = if init {
         format!("kubeadm init --config {}.yaml --upload-certs", node.name)
     } else {
@@ -138,10 +138,11 @@ fn file(docs: Vec<Yaml>, node: &Node, init: bool) -> Output {
         "Apply on node {} (after resolving ${{secret:...}}): {command}",
         node.name
     );
-    Output::Yaml {
-        notes: vec![note],
-        docs,
+    let mut file = yaml_file(&[&note]);
+    for doc in &docs {
+        file.node(doc);
     }
+    file.into_bytes()
 }
 
 impl Ctx<'_> {

@@ -4,19 +4,17 @@
 //! by kind, Namespaces first). No transformers: every object already names its namespace.
 //! Tests are in `k8s.rs` and beside the emitters of each file kind.
 
-use super::Output;
-use crate::emit::yaml::Yaml;
+use super::yaml_file;
 
 /// A Kustomization listing `resources` (files or directories relative to it).
-pub fn kustomization(resources: &[String]) -> Output {
-    Output::yaml(vec![Yaml::map([
-        ("apiVersion", Yaml::str("kustomize.config.k8s.io/v1beta1")),
-        ("kind", Yaml::str("Kustomization")),
-        (
-            "resources",
-            Yaml::Seq(resources.iter().map(Yaml::str).collect()),
-        ),
-    ])])
+pub fn kustomization<S: AsRef<str>>(resources: &[S]) -> Vec<u8> {
+    let mut file = yaml_file(&[]);
+    file.map(|doc| {
+        doc.str("apiVersion", "kustomize.config.k8s.io/v1beta1");
+        doc.str("kind", "Kustomization");
+        doc.strs("resources", resources);
+    });
+    file.into_bytes()
 }
 
 #[cfg(test)]
@@ -25,8 +23,7 @@ mod tests {
 
     #[test]
     fn lists_resources_in_order() {
-        let text =
-            String::from_utf8(kustomization(&["b.yaml".into(), "a".into()]).render()).unwrap();
+        let text = String::from_utf8(kustomization(&["b.yaml", "a"])).unwrap();
         assert!(text.ends_with(
             "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - b.yaml\n  - a\n"
         ));

@@ -10,7 +10,7 @@
 //! `i64`; any other number (only a hand-built model can hold one) is written as its decimal
 //! text in quotes. Tests are at the bottom.
 
-use super::Output;
+use super::yaml_file;
 use crate::emit::yaml::Yaml;
 use crate::model::{Cluster, Data, Manifest, Model};
 
@@ -26,12 +26,14 @@ pub fn cluster_scoped<'m>(
 }
 
 /// `manifest-<name>.yaml`: the body as one document.
-pub fn file(manifest: &Manifest) -> Output {
+pub fn file(manifest: &Manifest) -> Vec<u8> {
     let mut body = to_yaml(&manifest.body);
     if let Some(namespace) = &*manifest.namespace {
         default_namespace(&mut body, namespace);
     }
-    Output::yaml(vec![body])
+    let mut file = yaml_file(&[]);
+    file.node(&body);
+    file.into_bytes()
 }
 
 /// JSON data as a YAML tree, keys in their order.

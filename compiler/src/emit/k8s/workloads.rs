@@ -19,40 +19,59 @@
 //! service's own namespace are admitted only if the namespace is listed in `allow_from`.
 //! Tests are at the bottom.
 
-use super::{app_labels, metadata, Output, MANAGED_BY_LABEL, NAME_LABEL};
-use crate::emit::yaml::Yaml;
+use super::{app_labels, metadata, yaml_file, MANAGED_BY_LABEL, NAME_LABEL};
+use crate::emit::yaml::Map;
 use crate::model::{Ingress, Model, Namespace, Service};
 
 /// The namespace the ingress controller runs in.
 pub const INGRESS_NAMESPACE: &str = "ingress";
 /// The immutable label the API server puts on every namespace.
 const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
+/// The Pod Security admission labels: per mode, the level label and the version label.
+const POD_SECURITY_LABELS: [(&str, &str); 3] = [
+    (
+        "pod-security.kubernetes.io/enforce",
+        "pod-security.kubernetes.io/enforce-version",
+    ),
+    (
+        "pod-security.kubernetes.io/audit",
+        "pod-security.kubernetes.io/audit-version",
+    ),
+    (
+        "pod-security.kubernetes.io/warn",
+        "pod-security.kubernetes.io/warn-version",
+    ),
+];
 
 /// `namespace.yaml`: the Namespace and its default-deny policy.
-pub fn namespace_file(model: &Model, namespace: &Namespace) -> Output {
-    let mut docs = vec![namespace_object(model, namespace)];
+pub fn namespace_file(model: &Model, namespace: &Namespace) -> Vec<u8> {
+    let mut file = yaml_file(&[]);
+    file.map(|doc| namespace_object(doc, model, namespace));
     if *namespace.default_deny {
-        docs.push(default_deny(&namespace.name));
+        file.map(|doc| default_deny(doc, &namespace.name));
     }
-    Output::yaml(docs)
+    file.into_bytes()
 }
 
 /// `service-<name>.yaml`: every object of one service.
-pub fn service_file(service: &Service) -> Output {
-    let mut docs = vec![deployment(service), service_object(service)];
+pub fn service_file(service: &Service) -> Vec<u8> {
+    let mut file = yaml_file(&[]);
+    file.map(|doc| deployment(doc, service));
+    file.map(|doc| service_object(doc, service));
     if let Some(ingress) = &*service.ingress {
-        docs.push(ingress_object(service, ingress));
+        file.map(|doc| ingress_object(doc, service, ingress));
     }
-    if let Some(policy) = network_policy(service) {
-        docs.push(policy);
+    let allowed = allowed_namespaces(service);
+    if !allowed.is_empty() {
+        file.map(|doc| network_policy(doc, service, &allowed));
     }
     if *service.replicas > 1 {
-        docs.push(pod_disruption_budget(service));
+        file.map(|doc| pod_disruption_budget(doc, service));
     }
-    Output::yaml(docs)
+    file.into_bytes()
 }
 
-fn namespace_object(model: &Model, namespace: &Namespace) -> Yaml {
+fn namespace_object(doc: &mut Map, model: &Model, namespace: &Namespace) {
     let level = namespace.pod_security.as_str();
     let version = model
         .clusters
@@ -60,205 +79,176 @@ fn namespace_object(model: &Model, namespace: &Namespace) -> Yaml {
         .map_or("latest".to_string(), |cluster| {
             minor_version(&cluster.version)
         });
-    let mut labels = vec![(MANAGED_BY_LABEL.to_string(), "plat".to_string())];
-    labels.extend(namespace.labels.iter().cloned());
-    for mode in ["enforce", "audit", "warn"] {
-        let key = format!("pod-security.kubernetes.io/{mode}");
-        labels.push((key.clone(), level.to_string()));
-        labels.push((format!("{key}-version"), version.clone()));
+    let mut labels = vec![(MANAGED_BY_LABEL, "plat")];
+    labels.extend(
+        namespace
+            .labels
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str())),
+    );
+    for (level_label, version_label) in POD_SECURITY_LABELS {
+        labels.push((level_label, level));
+        labels.push((version_label, version.as_str()));
     }
-    Yaml::map([
-        ("apiVersion", Yaml::str("v1")),
-        ("kind", Yaml::str("Namespace")),
-        (
-            "metadata",
-            metadata(&namespace.name, None, label_map(labels)),
-        ),
-    ])
+    doc.str("apiVersion", "v1");
+    doc.str("kind", "Namespace");
+    doc.map("metadata", |meta| {
+        metadata(meta, &namespace.name, None, |map| {
+            for (key, value) in label_map(labels) {
+                map.str(key, value);
+            }
+        });
+    });
 }
 
 /// `v1.31` for `1.31.4`; `latest` when the version has no minor part.
 fn minor_version(version: &str) -> String {
     let mut parts = version.split('.');
     match (parts.next(), parts.next()) {
-        (Some(major), Some(minor)) => format!("v{major}.{minor}"),
+        (Some(major), Some(minor)) => ["v", major, ".", minor].concat(),
         _ => "latest".to_string(),
     }
 }
 
-/// Labels as a mapping; a later value replaces an earlier one with the same key, in place.
-fn label_map(labels: Vec<(String, String)>) -> Yaml {
-    let mut entries: Vec<(String, Yaml)> = Vec::new();
+/// Labels without repeated keys: a later value replaces an earlier one with the same key, in
+/// place.
+fn label_map<'l>(labels: Vec<(&'l str, &'l str)>) -> Vec<(&'l str, &'l str)> {
+    let mut entries: Vec<(&str, &str)> = Vec::with_capacity(labels.len());
     for (key, value) in labels {
         match entries.iter_mut().find(|(k, _)| *k == key) {
-            Some(entry) => entry.1 = Yaml::Str(value),
-            None => entries.push((key, Yaml::Str(value))),
+            Some(entry) => entry.1 = value,
+            None => entries.push((key, value)),
         }
     }
-    Yaml::Map(entries)
+    entries
 }
 
-fn default_deny(namespace: &str) -> Yaml {
-    Yaml::map([
-        ("apiVersion", Yaml::str("networking.k8s.io/v1")),
-        ("kind", Yaml::str("NetworkPolicy")),
-        (
-            "metadata",
-            metadata(
-                "default-deny-ingress",
-                Some(namespace),
-                Yaml::map([(MANAGED_BY_LABEL, Yaml::str("plat"))]),
-            ),
-        ),
-        (
-            "spec",
-            Yaml::map([
-                ("podSelector", Yaml::map::<&str>([])),
-                ("policyTypes", Yaml::Seq(vec![Yaml::str("Ingress")])),
-            ]),
-        ),
-    ])
-}
-
-fn object(api_version: &str, kind: &str, service: &Service, spec: Yaml) -> Yaml {
-    object_annotated(api_version, kind, service, None, spec)
-}
-
-fn object_annotated(
-    api_version: &str,
-    kind: &str,
-    service: &Service,
-    annotations: Option<Yaml>,
-    spec: Yaml,
-) -> Yaml {
-    let mut meta = metadata(
-        &service.name,
-        Some(&service.namespace),
-        app_labels(&service.name),
-    );
-    if let (Yaml::Map(entries), Some(annotations)) = (&mut meta, annotations) {
-        entries.push(("annotations".into(), annotations));
-    }
-    Yaml::map([
-        ("apiVersion", Yaml::str(api_version)),
-        ("kind", Yaml::str(kind)),
-        ("metadata", meta),
-        ("spec", spec),
-    ])
-}
-
-fn selector(service: &Service) -> Yaml {
-    Yaml::map([(
-        "matchLabels",
-        Yaml::map([(NAME_LABEL, Yaml::str(&service.name))]),
-    )])
-}
-
-fn deployment(service: &Service) -> Yaml {
-    let pod_spec = Yaml::map([
-        ("automountServiceAccountToken", Yaml::Bool(false)),
-        (
-            "securityContext",
-            Yaml::map([
-                ("runAsNonRoot", Yaml::Bool(true)),
-                ("runAsUser", Yaml::Int(i64::from(*service.run_as_user))),
-                ("runAsGroup", Yaml::Int(i64::from(*service.run_as_user))),
-                ("fsGroup", Yaml::Int(i64::from(*service.run_as_user))),
-                ("seccompProfile", runtime_default()),
-            ]),
-        ),
-        ("containers", Yaml::Seq(vec![container(service)])),
-        (
-            "volumes",
-            Yaml::Seq(vec![Yaml::map([
-                ("name", Yaml::str("tmp")),
-                ("emptyDir", Yaml::map::<&str>([])),
-            ])]),
-        ),
-    ]);
-    let spec = Yaml::map([
-        ("replicas", Yaml::Int(i64::from(*service.replicas))),
-        ("selector", selector(service)),
-        (
-            "template",
-            Yaml::map([
-                (
-                    "metadata",
-                    Yaml::map([("labels", app_labels(&service.name))]),
-                ),
-                ("spec", pod_spec),
-            ]),
-        ),
-    ]);
-    object("apps/v1", "Deployment", service, spec)
-}
-
-fn runtime_default() -> Yaml {
-    Yaml::map([("type", Yaml::str("RuntimeDefault"))])
-}
-
-fn container(service: &Service) -> Yaml {
-    let mut entries = vec![
-        ("name", Yaml::str(&service.name)),
-        ("image", Yaml::str(&*service.image)),
-    ];
-    if !service.args.is_empty() {
-        entries.push((
-            "args",
-            Yaml::Seq(service.args.iter().map(Yaml::str).collect()),
-        ));
-    }
-    entries.push((
-        "ports",
-        Yaml::Seq(vec![Yaml::map([
-            ("containerPort", Yaml::Int(i64::from(*service.port))),
-            ("protocol", Yaml::str("TCP")),
-        ])]),
-    ));
-    if !service.env.is_empty() {
-        let env = service.env.iter().map(|(name, value)| {
-            Yaml::map([("name", Yaml::str(name)), ("value", Yaml::str(value))])
+fn default_deny(doc: &mut Map, namespace: &str) {
+    doc.str("apiVersion", "networking.k8s.io/v1");
+    doc.str("kind", "NetworkPolicy");
+    doc.map("metadata", |meta| {
+        metadata(meta, "default-deny-ingress", Some(namespace), |labels| {
+            labels.str(MANAGED_BY_LABEL, "plat");
         });
-        entries.push(("env", Yaml::Seq(env.collect())));
-    }
-    entries.push(("resources", resources(service)));
-    entries.push(("livenessProbe", probe(service)));
-    entries.push(("readinessProbe", probe(service)));
-    entries.push(("securityContext", container_security_context()));
-    entries.push((
-        "volumeMounts",
-        Yaml::Seq(vec![Yaml::map([
-            ("name", Yaml::str("tmp")),
-            ("mountPath", Yaml::str("/tmp")),
-        ])]),
-    ));
-    Yaml::map(entries)
+    });
+    doc.map("spec", |spec| {
+        spec.map("podSelector", |_| {});
+        spec.strs("policyTypes", ["Ingress"]);
+    });
 }
 
-fn container_security_context() -> Yaml {
-    Yaml::map([
-        ("allowPrivilegeEscalation", Yaml::Bool(false)),
-        (
-            "capabilities",
-            Yaml::map([("drop", Yaml::Seq(vec![Yaml::str("ALL")]))]),
-        ),
-        ("readOnlyRootFilesystem", Yaml::Bool(true)),
-        ("runAsNonRoot", Yaml::Bool(true)),
-        ("seccompProfile", runtime_default()),
-    ])
+/// `apiVersion`, `kind` and `metadata` of an object of `service`.
+fn object_head(doc: &mut Map, api_version: &str, kind: &str, service: &Service) {
+    doc.str("apiVersion", api_version);
+    doc.str("kind", kind);
+    doc.map("metadata", |meta| service_metadata(meta, service));
+}
+
+fn service_metadata(meta: &mut Map, service: &Service) {
+    metadata(meta, &service.name, Some(&service.namespace), |labels| {
+        app_labels(labels, &service.name);
+    });
+}
+
+fn selector(selector: &mut Map, service: &Service) {
+    selector.map("matchLabels", |labels| {
+        labels.str(NAME_LABEL, &service.name)
+    });
+}
+
+fn deployment(doc: &mut Map, service: &Service) {
+    object_head(doc, "apps/v1", "Deployment", service);
+    doc.map("spec", |spec| {
+        spec.int("replicas", i64::from(*service.replicas));
+        spec.map("selector", |map| selector(map, service));
+        spec.map("template", |template| {
+            template.map("metadata", |meta| {
+                meta.map("labels", |labels| app_labels(labels, &service.name));
+            });
+            template.map("spec", |pod| pod_spec(pod, service));
+        });
+    });
+}
+
+fn pod_spec(pod: &mut Map, service: &Service) {
+    let user = i64::from(*service.run_as_user);
+    pod.bool("automountServiceAccountToken", false);
+    pod.map("securityContext", |context| {
+        context.bool("runAsNonRoot", true);
+        context.int("runAsUser", user);
+        context.int("runAsGroup", user);
+        context.int("fsGroup", user);
+        context.map("seccompProfile", runtime_default);
+    });
+    pod.seq("containers", |containers| {
+        containers.map(|map| container(map, service));
+    });
+    pod.seq("volumes", |volumes| {
+        volumes.map(|volume| {
+            volume.str("name", "tmp");
+            volume.map("emptyDir", |_| {});
+        });
+    });
+}
+
+fn runtime_default(profile: &mut Map) {
+    profile.str("type", "RuntimeDefault");
+}
+
+fn container(container: &mut Map, service: &Service) {
+    container.str("name", &service.name);
+    container.str("image", &service.image);
+    if !service.args.is_empty() {
+        container.strs("args", service.args.iter());
+    }
+    container.seq("ports", |ports| {
+        ports.map(|port| {
+            port.int("containerPort", i64::from(*service.port));
+            port.str("protocol", "TCP");
+        });
+    });
+    if !service.env.is_empty() {
+        container.seq("env", |env| {
+            for (name, value) in service.env.iter() {
+                env.map(|var| {
+                    var.str("name", name);
+                    var.str("value", value);
+                });
+            }
+        });
+    }
+    container.map("resources", |map| resources(map, service));
+    container.map("livenessProbe", |map| probe(map, service));
+    container.map("readinessProbe", |map| probe(map, service));
+    container.map("securityContext", container_security_context);
+    container.seq("volumeMounts", |mounts| {
+        mounts.map(|mount| {
+            mount.str("name", "tmp");
+            mount.str("mountPath", "/tmp");
+        });
+    });
+}
+
+fn container_security_context(context: &mut Map) {
+    context.bool("allowPrivilegeEscalation", false);
+    context.map("capabilities", |capabilities| {
+        capabilities.strs("drop", ["ALL"]);
+    });
+    context.bool("readOnlyRootFilesystem", true);
+    context.bool("runAsNonRoot", true);
+    context.map("seccompProfile", runtime_default);
 }
 
 /// Requests from the model, limits twice the requests.
-fn resources(service: &Service) -> Yaml {
+fn resources(resources: &mut Map, service: &Service) {
     let millicpu = i64::from(service.resources.millicpu);
     let mebibytes = mebibytes(service.resources.memory);
-    let quantities = |factor: i64| {
-        Yaml::map([
-            ("cpu", Yaml::str(format!("{}m", millicpu * factor))),
-            ("memory", Yaml::str(format!("{}Mi", mebibytes * factor))),
-        ])
+    let quantities = |map: &mut Map, factor: i64| {
+        map.str("cpu", &format!("{}m", millicpu * factor));
+        map.str("memory", &format!("{}Mi", mebibytes * factor));
     };
-    Yaml::map([("requests", quantities(1)), ("limits", quantities(2))])
+    resources.map("requests", |map| quantities(map, 1));
+    resources.map("limits", |map| quantities(map, 2));
 }
 
 /// A memory size in whole MiB, rounded up.
@@ -268,79 +258,76 @@ fn mebibytes(bytes: i64) -> i64 {
 }
 
 /// An HTTP GET on `health_path`, or a TCP connect, on the service port.
-fn probe(service: &Service) -> Yaml {
-    let port = Yaml::Int(i64::from(*service.port));
+fn probe(probe: &mut Map, service: &Service) {
+    let port = i64::from(*service.port);
     match &*service.health_path {
-        Some(path) => Yaml::map([(
-            "httpGet",
-            Yaml::map([("path", Yaml::str(path)), ("port", port)]),
-        )]),
-        None => Yaml::map([("tcpSocket", Yaml::map([("port", port)]))]),
+        Some(path) => probe.map("httpGet", |get| {
+            get.str("path", path);
+            get.int("port", port);
+        }),
+        None => probe.map("tcpSocket", |socket| socket.int("port", port)),
     }
 }
 
-fn service_object(service: &Service) -> Yaml {
-    let port = Yaml::Int(i64::from(*service.port));
-    let spec = Yaml::map([
-        ("type", Yaml::str("ClusterIP")),
-        (
-            "selector",
-            Yaml::map([(NAME_LABEL, Yaml::str(&service.name))]),
-        ),
-        (
-            "ports",
-            Yaml::Seq(vec![Yaml::map([
-                ("port", port.clone()),
-                ("targetPort", port),
-                ("protocol", Yaml::str("TCP")),
-            ])]),
-        ),
-    ]);
-    object("v1", "Service", service, spec)
+fn service_object(doc: &mut Map, service: &Service) {
+    let port = i64::from(*service.port);
+    object_head(doc, "v1", "Service", service);
+    doc.map("spec", |spec| {
+        spec.str("type", "ClusterIP");
+        spec.map("selector", |labels| labels.str(NAME_LABEL, &service.name));
+        spec.seq("ports", |ports| {
+            ports.map(|map| {
+                map.int("port", port);
+                map.int("targetPort", port);
+                map.str("protocol", "TCP");
+            });
+        });
+    });
 }
 
-fn ingress_object(service: &Service, ingress: &Ingress) -> Yaml {
-    let backend = Yaml::map([(
-        "service",
-        Yaml::map([
-            ("name", Yaml::str(&service.name)),
-            (
-                "port",
-                Yaml::map([("number", Yaml::Int(i64::from(*service.port)))]),
-            ),
-        ]),
-    )]);
-    let path = Yaml::map([
-        ("path", Yaml::str(&ingress.path)),
-        ("pathType", Yaml::str("Prefix")),
-        ("backend", backend),
-    ]);
-    let rule = Yaml::map([
-        ("host", Yaml::str(&ingress.host)),
-        ("http", Yaml::map([("paths", Yaml::Seq(vec![path]))])),
-    ]);
-    let mut spec = vec![("ingressClassName", Yaml::str(&ingress.class))];
-    if ingress.issuer.is_some() {
-        spec.push((
-            "tls",
-            Yaml::Seq(vec![Yaml::map([
-                ("hosts", Yaml::Seq(vec![Yaml::str(&ingress.host)])),
-                ("secretName", Yaml::str(format!("{}-tls", service.name))),
-            ])]),
-        ));
-    }
-    spec.push(("rules", Yaml::Seq(vec![rule])));
-    let annotations = ingress
-        .issuer
-        .as_ref()
-        .map(|issuer| Yaml::map([("cert-manager.io/cluster-issuer", Yaml::str(issuer))]));
-    object_annotated(
-        "networking.k8s.io/v1",
-        "Ingress",
-        service,
-        annotations,
-        Yaml::map(spec),
-    )
+fn ingress_object(doc: &mut Map, service: &Service, ingress: &Ingress) {
+    doc.str("apiVersion", "networking.k8s.io/v1");
+    doc.str("kind", "Ingress");
+    doc.map("metadata", |meta| {
+        service_metadata(meta, service);
+        if let Some(issuer) = &ingress.issuer {
+            meta.map("annotations", |annotations| {
+                annotations.str("cert-manager.io/cluster-issuer", issuer);
+            });
+        }
+    });
+    doc.map("spec", |spec| {
+        spec.str("ingressClassName", &ingress.class);
+        if ingress.issuer.is_some() {
+            spec.seq("tls", |tls| {
+                tls.map(|entry| {
+                    entry.strs("hosts", [&ingress.host]);
+                    entry.str("secretName", &format!("{}-tls", service.name));
+                });
+            });
+        }
+        spec.seq("rules", |rules| {
+            rules.map(|rule| {
+                rule.str("host", &ingress.host);
+                rule.map("http", |http| {
+                    http.seq("paths", |paths| {
+                        paths.map(|path| ingress_path(path, service, ingress));
+                    });
+                });
+            });
+        });
+    });
+}
+
+fn ingress_path(path: &mut Map, service: &Service, ingress: &Ingress) {
+    path.str("path", &ingress.path);
+    path.str("pathType", "Prefix");
+    path.map("backend", |backend| {
+        backend.map("service", |target| {
+            target.str("name", &service.name);
+            target.map("port", |port| port.int("number", i64::from(*service.port)));
+        });
+    });
 }
 
 /// The namespaces allowed in: `allow_from`, then the ingress namespace when exposed.
@@ -358,55 +345,49 @@ fn allowed_namespaces(service: &Service) -> Vec<&str> {
     unique
 }
 
-fn network_policy(service: &Service) -> Option<Yaml> {
-    let namespaces = allowed_namespaces(service);
-    if namespaces.is_empty() {
-        return None;
-    }
-    let from = namespaces.iter().map(|name| {
-        Yaml::map([(
-            "namespaceSelector",
-            Yaml::map([(
-                "matchLabels",
-                Yaml::map([(NAMESPACE_NAME_LABEL, Yaml::str(*name))]),
-            )]),
-        )])
+/// The service's NetworkPolicy, admitting the `allowed` namespaces on its port.
+fn network_policy(doc: &mut Map, service: &Service, allowed: &[&str]) {
+    object_head(doc, "networking.k8s.io/v1", "NetworkPolicy", service);
+    doc.map("spec", |spec| {
+        spec.map("podSelector", |map| selector(map, service));
+        spec.strs("policyTypes", ["Ingress"]);
+        spec.seq("ingress", |rules| {
+            rules.map(|rule| {
+                rule.seq("from", |from| {
+                    for namespace in allowed {
+                        from.map(|peer| {
+                            peer.map("namespaceSelector", |selector| {
+                                selector.map("matchLabels", |labels| {
+                                    labels.str(NAMESPACE_NAME_LABEL, namespace);
+                                });
+                            });
+                        });
+                    }
+                });
+                rule.seq("ports", |ports| {
+                    ports.map(|port| {
+                        port.str("protocol", "TCP");
+                        port.int("port", i64::from(*service.port));
+                    });
+                });
+            });
+        });
     });
-    let rule = Yaml::map([
-        ("from", Yaml::Seq(from.collect())),
-        (
-            "ports",
-            Yaml::Seq(vec![Yaml::map([
-                ("protocol", Yaml::str("TCP")),
-                ("port", Yaml::Int(i64::from(*service.port))),
-            ])]),
-        ),
-    ]);
-    let spec = Yaml::map([
-        ("podSelector", selector(service)),
-        ("policyTypes", Yaml::Seq(vec![Yaml::str("Ingress")])),
-        ("ingress", Yaml::Seq(vec![rule])),
-    ]);
-    Some(object(
-        "networking.k8s.io/v1",
-        "NetworkPolicy",
-        service,
-        spec,
-    ))
 }
 
-fn pod_disruption_budget(service: &Service) -> Yaml {
-    let spec = Yaml::map([
-        ("maxUnavailable", Yaml::Int(1)),
-        ("selector", selector(service)),
-    ]);
-    object("policy/v1", "PodDisruptionBudget", service, spec)
+fn pod_disruption_budget(doc: &mut Map, service: &Service) {
+    object_head(doc, "policy/v1", "PodDisruptionBudget", service);
+    doc.map("spec", |spec| {
+        spec.int("maxUnavailable", 1);
+        spec.map("selector", |map| selector(map, service));
+    });
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::emit::k8s::tests::{doc, file_text, full, get, has, keys, s};
+    use crate::emit::yaml::Yaml;
     use crate::model::{fixture, At};
 
     const WHOAMI: &str = "kubernetes/main/web/service-whoami.yaml";
@@ -644,12 +625,8 @@ mod tests {
 
     #[test]
     fn later_labels_replace_earlier_ones_in_place() {
-        let labels = label_map(vec![
-            ("a".into(), "1".into()),
-            ("b".into(), "2".into()),
-            ("a".into(), "3".into()),
-        ]);
-        assert_eq!(labels, Yaml::map([("a", s("3")), ("b", s("2"))]));
+        let labels = label_map(vec![("a", "1"), ("b", "2"), ("a", "3")]);
+        assert_eq!(labels, [("a", "3"), ("b", "2")]);
         assert_eq!(minor_version("1.31.4"), "v1.31");
         assert_eq!(minor_version("1"), "latest");
         assert_eq!(mebibytes((1 << 20) + 1), 2);

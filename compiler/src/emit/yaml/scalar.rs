@@ -9,6 +9,8 @@
 //! Tests: the unit tests below; `tests/tests/yaml_roundtrip.rs` reads a corpus back
 //! with PyYAML and with a YAML 1.2 parser.
 
+use std::fmt::Write as _;
+
 /// The style a string is written in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Style {
@@ -31,44 +33,55 @@ pub(super) fn inline_style(text: &str) -> Style {
 
 /// The style for a value of a block mapping or sequence entry.
 pub(super) fn value_style(text: &str) -> Style {
-    if fits_literal(text) {
+    // Plain text has no line break, so it never fits a literal: the common case is decided
+    // by one check.
+    if is_safe_plain(text) {
+        Style::Plain
+    } else if fits_literal(text) {
         Style::Literal
     } else {
-        inline_style(text)
+        Style::DoubleQuoted
     }
 }
 
-/// `text` as a one-line scalar in its inline style.
-pub(super) fn inline(text: &str) -> String {
+/// Writes `text` as a one-line scalar in its inline style.
+pub(super) fn write_inline(out: &mut String, text: &str) {
     match inline_style(text) {
-        Style::Plain => text.to_string(),
-        _ => double_quoted(text),
+        Style::Plain => out.push_str(text),
+        _ => write_double_quoted(out, text),
     }
 }
 
-/// `text` as a double-quoted scalar. Characters outside YAML's printable set, the YAML 1.1
-/// line breaks (NEL, LS, PS, which PyYAML would fold), the BOM, tabs and the two
+/// Writes `text` as a double-quoted scalar. Characters outside YAML's printable set, the
+/// YAML 1.1 line breaks (NEL, LS, PS, which PyYAML would fold), the BOM, tabs and the two
 /// characters that end or escape a double-quoted scalar are written as escapes; everything
 /// else is written as is (YAML 1.2 spec §5.7, PyYAML `scanner.py` `ESCAPE_CODES`).
-pub(super) fn double_quoted(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
+pub(super) fn write_double_quoted(out: &mut String, text: &str) {
+    out.reserve(text.len() + 2);
     out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            '\0' => out.push_str("\\0"),
-            c if is_raw_printable(c) => out.push(c),
-            c if (c as u32) < 0x100 => out.push_str(&format!("\\x{:02X}", c as u32)),
-            c if (c as u32) < 0x10000 => out.push_str(&format!("\\u{:04X}", c as u32)),
-            c => out.push_str(&format!("\\U{:08X}", c as u32)),
+    // Characters written as they are go out in runs, between the escaped ones.
+    let mut run_start = 0;
+    for (at, c) in text.char_indices() {
+        if is_raw_printable(c) && c != '"' && c != '\\' {
+            continue;
         }
+        out.push_str(&text[run_start..at]);
+        run_start = at + c.len_utf8();
+        // Writing into a String cannot fail.
+        let _ = match c {
+            '"' => out.write_str("\\\""),
+            '\\' => out.write_str("\\\\"),
+            '\n' => out.write_str("\\n"),
+            '\t' => out.write_str("\\t"),
+            '\r' => out.write_str("\\r"),
+            '\0' => out.write_str("\\0"),
+            c if (c as u32) < 0x100 => write!(out, "\\x{:02X}", c as u32),
+            c if (c as u32) < 0x10000 => write!(out, "\\u{:04X}", c as u32),
+            c => write!(out, "\\U{:08X}", c as u32),
+        };
     }
+    out.push_str(&text[run_start..]);
     out.push('"');
-    out
 }
 
 /// The header of a literal block scalar for `text` (which [`value_style`] chose as
@@ -102,29 +115,79 @@ pub(super) fn literal_lines(text: &str) -> impl Iterator<Item = &str> {
 /// words), uses only characters that are never indicators inside a plain scalar (so no
 /// `:`, which also keeps MAC addresses and times quoted, and no `#`), has no leading,
 /// trailing or doubled space, and is not one of the reserved words.
+///
+/// Every string written goes through here, so it works on bytes: the allowed characters are
+/// all ASCII, so any byte of a multi-byte character rules plain out, and a byte-wise check
+/// says the same as a character-wise one (the unit tests compare it with a direct
+/// transcription of the rule above).
 fn is_safe_plain(text: &str) -> bool {
-    let Some(first) = text.chars().next() else {
+    let bytes = text.as_bytes();
+    let Some(&first) = bytes.first() else {
         return false;
     };
-    (first.is_ascii_alphabetic() || first == '/')
-        && text.chars().all(is_plain_char)
-        && !text.ends_with(' ')
-        && !text.contains("  ")
-        && !is_reserved_word(text)
+    // One pass, no early exit: the loop compiles to a few branch-free instructions per byte
+    // (a table load, an AND and an OR). Spaces are rare, so only text with one is searched
+    // for a doubled one.
+    let (all, any) = bytes.iter().fold((PLAIN, 0), |(all, any), &byte| {
+        let class = BYTE_CLASS[usize::from(byte)];
+        (all & class, any | class)
+    });
+    let (all_plain, any_space) = (all & PLAIN != 0, any & SPACE != 0);
+    (first.is_ascii_alphabetic() || first == b'/')
+        && all_plain
+        && !(any_space && (bytes.last() == Some(&b' ') || text.contains("  ")))
+        && !(bytes.len() <= LONGEST_RESERVED_WORD && is_reserved_word(text))
 }
 
-fn is_plain_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || " -_./@+=~".contains(c)
+/// [`BYTE_CLASS`] bit: [`is_plain_char`] allows the byte.
+const PLAIN: u8 = 1;
+/// [`BYTE_CLASS`] bit: the byte is a space.
+const SPACE: u8 = 2;
+
+/// The class bits of each byte.
+const BYTE_CLASS: [u8; 256] = {
+    let mut table = [0; 256];
+    let mut byte: u8 = 0;
+    while byte < 128 {
+        if is_plain_char(byte as char) {
+            table[byte as usize] |= PLAIN;
+        }
+        if byte == b' ' {
+            table[byte as usize] |= SPACE;
+        }
+        byte += 1;
+    }
+    table
+};
+
+const fn is_plain_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.' | '/' | '@' | '+' | '=' | '~')
 }
 
 /// Words some YAML version reads as a bool or null, compared case-insensitively (YAML 1.1
 /// bool and null types, PyYAML `resolver.py`; go-yaml v2 `resolve.go`; YAML 1.2 core).
 fn is_reserved_word(text: &str) -> bool {
-    const WORDS: &[&str] = &[
-        "y", "n", "yes", "no", "on", "off", "true", "false", "null", "nan", "inf",
-    ];
-    WORDS.iter().any(|word| word.eq_ignore_ascii_case(text))
+    RESERVED_WORDS
+        .iter()
+        .any(|word| word.eq_ignore_ascii_case(text))
 }
+
+const RESERVED_WORDS: [&str; 11] = [
+    "y", "n", "yes", "no", "on", "off", "true", "false", "null", "nan", "inf",
+];
+
+/// The length of the longest of [`RESERVED_WORDS`]: longer strings need no comparison.
+const LONGEST_RESERVED_WORD: usize = {
+    let mut longest = 0;
+    let mut i = 0;
+    while i < RESERVED_WORDS.len() {
+        if RESERVED_WORDS[i].len() > longest {
+            longest = RESERVED_WORDS[i].len();
+        }
+        i += 1;
+    }
+    longest
+};
 
 /// A literal block scalar holds the text exactly when it has a line break and every other
 /// character may appear raw in YAML 1.1 and 1.2 content (tabs included); CR, NEL, LS and
@@ -153,6 +216,86 @@ fn is_raw_printable(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn double_quoted(text: &str) -> String {
+        let mut out = String::new();
+        write_double_quoted(&mut out, text);
+        out
+    }
+
+    /// The plain rule of [`is_safe_plain`] written down directly, character by character.
+    fn is_safe_plain_reference(text: &str) -> bool {
+        let Some(first) = text.chars().next() else {
+            return false;
+        };
+        (first.is_ascii_alphabetic() || first == '/')
+            && text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || " -_./@+=~".contains(c))
+            && !text.ends_with(' ')
+            && !text.contains("  ")
+            && !is_reserved_word(text)
+    }
+
+    #[test]
+    fn byte_wise_plain_check_agrees_with_the_rule() {
+        // Every string of up to four characters over an alphabet with each kind of
+        // character (allowed first, allowed later, space, indicators, control, non-ASCII),
+        // and the reserved words in several cases with something before or after.
+        let alphabet: Vec<char> = "aZ9/ -_.@+=~:#\t\u{85}é😀".chars().collect();
+        let mut texts = vec![String::new()];
+        let mut last = vec![String::new()];
+        for _ in 0..4 {
+            let longer: Vec<String> = last
+                .iter()
+                .flat_map(|text| alphabet.iter().map(move |c| format!("{text}{c}")))
+                .collect();
+            texts.extend(longer.iter().cloned());
+            last = longer;
+        }
+        for word in RESERVED_WORDS {
+            for cased in [word.to_string(), word.to_uppercase(), capitalise(word)] {
+                for around in ["", " ", "a", "/", "-", ":"] {
+                    texts.push(format!("{around}{cased}"));
+                    texts.push(format!("{cased}{around}"));
+                }
+            }
+        }
+        // Longer strings: every ASCII character and every character of the alphabet at each
+        // position of some identifiers.
+        let others = (0..128u8).map(char::from).chain(alphabet.iter().copied());
+        let others: Vec<char> = others.collect();
+        for base in [
+            "apiVersion",
+            "app.kubernetes.io/name",
+            "abcdefgh",
+            "ABCDEFGH/0123-._x",
+        ] {
+            for at in 0..base.len() {
+                for &c in &others {
+                    let mut text = base.to_string();
+                    text.replace_range(at..=at, &c.to_string());
+                    texts.push(text);
+                }
+            }
+        }
+        texts.push("ssh-ed25519 AAAAC3Nz+/= ops@laptop".into());
+        texts.push("x".repeat(2000));
+        for text in &texts {
+            assert_eq!(
+                is_safe_plain(text),
+                is_safe_plain_reference(text),
+                "{text:?}"
+            );
+        }
+    }
+
+    fn capitalise(word: &str) -> String {
+        let mut chars = word.chars();
+        chars.next().map_or_else(String::new, |first| {
+            first.to_ascii_uppercase().to_string() + chars.as_str()
+        })
+    }
 
     #[test]
     fn plain_only_for_unambiguous_strings() {
@@ -227,6 +370,53 @@ mod tests {
             "x?",
         ] {
             assert_eq!(inline_style(text), Style::DoubleQuoted, "{text:?}");
+        }
+    }
+
+    /// [`write_double_quoted`] written down directly, one character at a time.
+    fn double_quoted_reference(text: &str) -> String {
+        let mut out = String::from("\"");
+        for c in text.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\t' => out.push_str("\\t"),
+                '\r' => out.push_str("\\r"),
+                '\0' => out.push_str("\\0"),
+                c if is_raw_printable(c) => out.push(c),
+                c if (c as u32) < 0x100 => out.push_str(&format!("\\x{:02X}", c as u32)),
+                c if (c as u32) < 0x10000 => out.push_str(&format!("\\u{:04X}", c as u32)),
+                c => out.push_str(&format!("\\U{:08X}", c as u32)),
+            }
+        }
+        out.push('"');
+        out
+    }
+
+    #[test]
+    fn escaping_in_runs_agrees_with_escaping_each_character() {
+        let alphabet: Vec<char> =
+            "a \"\\\n\t\r\0\u{1}\u{7f}\u{85}\u{a0}\u{2028}\u{feff}é😀\u{10ffff}"
+                .chars()
+                .collect();
+        let mut texts = vec![String::new()];
+        for &a in &alphabet {
+            for &b in &alphabet {
+                for &c in &alphabet {
+                    texts.push(format!("{a}"));
+                    texts.push(format!("{a}{b}"));
+                    texts.push(format!("{a}{b}{c}"));
+                    texts.push(format!("run {a} of {b}{c} text"));
+                }
+            }
+        }
+        for text in &texts {
+            assert_eq!(
+                double_quoted(text),
+                double_quoted_reference(text),
+                "{text:?}"
+            );
         }
     }
 
