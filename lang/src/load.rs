@@ -125,8 +125,7 @@ struct State<'a> {
 
 impl State<'_> {
     fn add_module(&mut self, file: FileId) -> usize {
-        let text = self.loaded.sources.get(file).text.clone();
-        let (ast, diagnostics) = parse(file, &text);
+        let (ast, diagnostics) = parse(file, &self.loaded.sources.get(file).text);
         self.diagnostics.extend(diagnostics);
         self.loaded.modules.push(Module {
             file,
