@@ -156,21 +156,13 @@ fn prepare(shape: Shape) -> Platform {
     let (program, eval_diagnostics) = plat_lang::eval::eval(&loaded, &env, Limits::default());
     let (model, lower_diagnostics) = plat::model::lower::lower(&program);
     let check_diagnostics = plat::check::run(&model);
-    let errors: Vec<_> = [
+    generate::assert_no_errors([
         load_diagnostics,
         type_diagnostics,
         eval_diagnostics,
         lower_diagnostics,
         check_diagnostics,
-    ]
-    .into_iter()
-    .flatten()
-    .filter(|d| d.is_error())
-    .collect();
-    assert!(
-        errors.is_empty(),
-        "the generated platform has errors: {errors:#?}"
-    );
+    ]);
     let files = plat::emit::all(&model);
     let output_bytes = files.values().map(Vec::len).sum();
     Platform {

@@ -242,14 +242,7 @@ pub fn write(out: &Path, files: &Files, plan: &Plan, lock: &Lock) -> Result<(), 
     }
     let _guard = BuildLock::acquire(out)?;
     let paths: Vec<&String> = plan.added.iter().chain(&plan.changed).collect();
-    let directories: BTreeSet<&Path> = paths
-        .iter()
-        .filter_map(|path| Path::new(path.as_str()).parent())
-        .collect();
-    for directory in directories {
-        let full = out.join(directory);
-        fs::create_dir_all(&full).map_err(|e| io_error(&full, e))?;
-    }
+    create_parents(out, &paths)?;
     in_parallel(&paths, |path| write_file(&out.join(path), &files[*path]))?;
     for path in &plan.removed {
         let full = out.join(path);
@@ -294,21 +287,27 @@ fn write_new(out: &Path, files: &Files, lock: &Lock) -> Result<(), OutError> {
 /// Writes `files` and the lock into the new directory `dir`, each file directly.
 fn write_tree(dir: &Path, files: &Files, lock: &Lock) -> Result<(), OutError> {
     fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
-    let directories: BTreeSet<&Path> = files
-        .keys()
-        .filter_map(|path| Path::new(path.as_str()).parent())
-        .collect();
-    for directory in directories {
-        let full = dir.join(directory);
-        fs::create_dir_all(&full).map_err(|e| io_error(&full, e))?;
-    }
     let paths: Vec<&String> = files.keys().collect();
+    create_parents(dir, &paths)?;
     in_parallel(&paths, |path| {
         let full = dir.join(path);
         fs::write(&full, &files[*path]).map_err(|e| io_error(&full, e))
     })?;
     let lock_path = dir.join(LOCK);
     fs::write(&lock_path, lock.render()).map_err(|e| io_error(&lock_path, e))
+}
+
+/// Creates the directories under `root` that `paths` are in, each once.
+fn create_parents(root: &Path, paths: &[&String]) -> Result<(), OutError> {
+    let directories: BTreeSet<&Path> = paths
+        .iter()
+        .filter_map(|path| Path::new(path.as_str()).parent())
+        .collect();
+    for directory in directories {
+        let full = root.join(directory);
+        fs::create_dir_all(&full).map_err(|e| io_error(&full, e))?;
+    }
+    Ok(())
 }
 
 /// Runs `f` on every item, the items split in contiguous parts over one thread per core

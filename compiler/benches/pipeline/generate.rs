@@ -193,3 +193,16 @@ fn explicit_mac(i: usize) -> String {
     let [_, b, c, d] = (i as u32).to_be_bytes();
     format!(", mac = 02:00:00:{b:02x}:{c:02x}:{d:02x}")
 }
+
+/// Panics with every error among `stages`' diagnostics: a generated platform must compile.
+pub fn assert_no_errors(stages: impl IntoIterator<Item = Vec<plat_lang::diagnostic::Diagnostic>>) {
+    let errors: Vec<_> = stages
+        .into_iter()
+        .flatten()
+        .filter(|d| d.is_error())
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "the generated platform has errors: {errors:#?}"
+    );
+}

@@ -207,21 +207,13 @@ fn measure(shape: Shape, runs: usize) -> Vec<(&'static str, Time)> {
     times.push(("lowering", t));
     let (check_diagnostics, t) = best(runs, || plat::check::run(&model));
     times.push(("checks", t));
-    let errors: Vec<_> = [
+    generate::assert_no_errors([
         load_diagnostics,
         type_diagnostics,
         eval_diagnostics,
         lower_diagnostics,
         check_diagnostics,
-    ]
-    .into_iter()
-    .flatten()
-    .filter(|d| d.is_error())
-    .collect();
-    assert!(
-        errors.is_empty(),
-        "the generated platform has errors: {errors:#?}"
-    );
+    ]);
 
     type Emitter = fn(&plat::model::Model) -> Files;
     let emitters: [(&'static str, Emitter); 4] = [

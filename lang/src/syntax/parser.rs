@@ -32,6 +32,12 @@ pub fn parse(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
             return (File { file, items }, Vec::new());
         }
     }
+    let (items, diagnostics) = parse_whole(file, text);
+    (File { file, items }, diagnostics)
+}
+
+/// The sequential parse: `text` lexed and parsed whole, on this thread.
+fn parse_whole(file: FileId, text: &str) -> (Vec<Item>, Vec<Diagnostic>) {
     let (tokens, diagnostics) = lex(file, text);
     let mut parser = Parser {
         text,
@@ -42,7 +48,7 @@ pub fn parse(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
         depth: 0,
     };
     let items = parser.items_until_eof();
-    (File { file, items }, parser.diagnostics)
+    (items, parser.diagnostics)
 }
 
 /// Files smaller than this are parsed on one thread: starting threads costs more than it saves.
@@ -1348,27 +1354,12 @@ mod tests {
         file
     }
 
-    /// The sequential parse of `text`: lexed and parsed whole.
-    fn whole(text: &str) -> (Vec<Item>, Vec<Diagnostic>) {
-        let (tokens, diagnostics) = lex(FileId(0), text);
-        let mut parser = Parser {
-            text,
-            tokens,
-            pos: 0,
-            lexer_errors: diagnostics.len(),
-            diagnostics,
-            depth: 0,
-        };
-        let items = parser.items_until_eof();
-        (items, parser.diagnostics)
-    }
-
     /// Whenever the parallel parse answers, it answers what the sequential one does.
     fn same_in_parts(text: &str) -> bool {
         let mut answered = false;
         for (threads, parts) in [(2, 2), (3, 3), (2, 5), (4, 9)] {
             if let Some(items) = parse_in_parts(FileId(0), text, threads, parts) {
-                let (expected, diagnostics) = whole(text);
+                let (expected, diagnostics) = parse_whole(FileId(0), text);
                 assert!(
                     diagnostics.is_empty(),
                     "parts ignored {diagnostics:?} in {text:?}"
