@@ -27,7 +27,7 @@ use std::net::IpAddr;
 use plat_lang::diagnostic::{self, Diagnostic, Severity};
 use plat_lang::span::Span;
 
-use crate::model::{At, Model, Node, Role};
+use crate::model::{At, Model, Node, Role, Vlan};
 
 pub mod address_in_dhcp_range;
 pub mod address_outside_subnet;
@@ -216,6 +216,17 @@ impl StaticAddress<'_> {
             ),
         }
     }
+}
+
+/// The [`static_addresses`] on a declared VLAN, each with that VLAN: what the subnet checks
+/// (`address-outside-subnet`, `reserved-address`, `address-in-dhcp-range`) look at.
+pub(crate) fn addresses_on_vlans(
+    model: &Model,
+) -> impl Iterator<Item = (StaticAddress<'_>, &Vlan)> {
+    static_addresses(model).into_iter().filter_map(|address| {
+        let vlan = model.vlans.get(address.vlan?)?;
+        Some((address, vlan))
+    })
 }
 
 /// Every static address of the platform in declaration order: VLAN gateways, host

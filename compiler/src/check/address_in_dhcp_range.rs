@@ -3,7 +3,7 @@
 use plat_lang::diagnostic::Diagnostic;
 use plat_lang::value::ip_to_u128;
 
-use super::{declare_check, static_addresses};
+use super::{addresses_on_vlans, declare_check};
 use crate::model::{DhcpRange, Model};
 
 declare_check! {
@@ -36,10 +36,7 @@ declare_check! {
 
 /// Reports each static address inside its VLAN's DHCP range, at the address.
 pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
-    for address in static_addresses(model) {
-        let Some(vlan) = address.vlan.and_then(|name| model.vlans.get(name)) else {
-            continue;
-        };
+    for (address, vlan) in addresses_on_vlans(model) {
         let Some(range) = &*vlan.dhcp else {
             continue;
         };

@@ -3,7 +3,7 @@
 
 use plat_lang::diagnostic::Diagnostic;
 
-use super::{declare_check, static_addresses, Owner, StaticAddress};
+use super::{addresses_on_vlans, declare_check, Owner, StaticAddress};
 use crate::model::{Cidr, Model};
 
 declare_check! {
@@ -52,10 +52,7 @@ fn help(address: &StaticAddress, vlan: &str, subnet: Cidr) -> String {
 
 /// Reports each static address outside its VLAN's subnet, at the address field.
 pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
-    for address in static_addresses(model) {
-        let Some(vlan) = address.vlan.and_then(|name| model.vlans.get(name)) else {
-            continue;
-        };
+    for (address, vlan) in addresses_on_vlans(model) {
         let subnet = *vlan.subnet;
         if subnet.contains(address.ip) {
             continue;

@@ -4,7 +4,7 @@
 use plat_lang::diagnostic::Diagnostic;
 use plat_lang::value::ip_to_u128;
 
-use super::{declare_check, static_addresses, Owner};
+use super::{addresses_on_vlans, declare_check, Owner};
 use crate::model::{Cidr, Model};
 
 declare_check! {
@@ -35,10 +35,7 @@ declare_check! {
 
 /// Reports each static address that is a network or broadcast address, at the address.
 pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
-    for address in static_addresses(model) {
-        let Some(vlan) = address.vlan.and_then(|name| model.vlans.get(name)) else {
-            continue;
-        };
+    for (address, vlan) in addresses_on_vlans(model) {
         let subnet = *vlan.subnet;
         let Some(what) = reserved(&subnet, address.ip) else {
             continue;
