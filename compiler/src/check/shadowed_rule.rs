@@ -403,6 +403,14 @@ mod tests {
     use crate::model::{fixture, ids, Action};
     use plat_lang::diagnostic::Severity;
 
+    /// Adds `rules` to `model` in order, the n-th declared at `span(n)`.
+    fn insert_in_order(model: &mut Model, rules: impl IntoIterator<Item = Rule>) {
+        for (index, mut rule) in rules.into_iter().enumerate() {
+            rule.span = span(index + 1);
+            model.rules.insert(rule.name.clone(), rule);
+        }
+    }
+
     fn rule(
         name: &str,
         from: Endpoint,
@@ -428,10 +436,7 @@ mod tests {
     fn with_rules(rules: Vec<Rule>) -> Vec<Diagnostic> {
         let mut model = fixture::small();
         model.rules.clear();
-        for (index, mut rule) in rules.into_iter().enumerate() {
-            rule.span = span(index + 1);
-            model.rules.insert(rule.name.clone(), rule);
-        }
+        insert_in_order(&mut model, rules);
         run_check(check, &model)
     }
 
@@ -579,10 +584,7 @@ mod tests {
                 None,
             ),
         ];
-        for (index, mut rule) in rules.into_iter().enumerate() {
-            rule.span = span(index + 1);
-            model.rules.insert(rule.name.clone(), rule);
-        }
+        insert_in_order(&mut model, rules);
         let found = run_check(check, &model);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].span, span(2));
@@ -617,10 +619,7 @@ mod tests {
                 None,
             ),
         ];
-        for (index, mut rule) in rules.into_iter().enumerate() {
-            rule.span = span(index + 1);
-            model.rules.insert(rule.name.clone(), rule);
-        }
+        insert_in_order(&mut model, rules);
         let found = run_check(check, &model);
         // .100-.199 is not inside .0/25, but inside the VLAN; a DHCP VM covers nothing.
         assert_eq!(found.len(), 1);
