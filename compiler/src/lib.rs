@@ -13,6 +13,7 @@ pub mod explain;
 pub mod graph;
 pub mod model;
 pub mod out;
+pub mod parallel;
 pub mod render;
 pub mod sources;
 pub mod summary;

@@ -310,30 +310,16 @@ fn create_parents(root: &Path, paths: &[&String]) -> Result<(), OutError> {
     Ok(())
 }
 
-/// Runs `f` on every item, the items split in contiguous parts over one thread per core
-/// (creating, hashing and renaming files is mostly kernel CPU time). The error reported is
-/// the first one in item order, whatever the scheduling.
+/// Runs `f` on every item, over one thread per core ([`crate::parallel::in_runs`]: creating,
+/// hashing and renaming files is mostly kernel CPU time). The error reported is the first one
+/// in item order, whatever the scheduling.
 fn in_parallel<T: Sync>(
     items: &[T],
     f: impl Fn(&T) -> Result<(), OutError> + Sync,
 ) -> Result<(), OutError> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-    let part = items.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        let f = &f;
-        let handles: Vec<_> = items
-            .chunks(part)
-            .map(|chunk| scope.spawn(move || chunk.iter().try_for_each(f)))
-            .collect();
-        let results: Vec<Result<(), OutError>> = handles
-            .into_iter()
-            .map(|handle| match handle.join() {
-                Ok(result) => result,
-                Err(panic) => std::panic::resume_unwind(panic),
-            })
-            .collect();
-        results.into_iter().collect()
-    })
+    crate::parallel::in_runs(items, 1, |run| run.iter().try_for_each(&f))
+        .into_iter()
+        .collect()
 }
 
 /// Writes through a temporary file in the same directory and renames it into place.

@@ -18,7 +18,7 @@
 //! ([`yaml::Map`]); the rarer kubeadm and raw-manifest files are built as [`yaml::Yaml`] trees and
 //! written by the same writer. Tests read the files back with a YAML parser and assert on
 //! fields rather than on layout. Namespaces are independent, so their files are written on
-//! several threads (`in_parallel`) and collected in declaration order.
+//! several threads (`parallel::in_runs`) and collected in declaration order.
 //!
 //! Invariants: file names are derived from entity names only and prefixed by their kind, so
 //! two entities never share a file (a namespace named `kubeadm` would share the kubeadm
@@ -45,8 +45,6 @@ pub const NAME_LABEL: &str = "app.kubernetes.io/name";
 /// Label naming the tool that manages an object.
 pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
 
-/// The most threads the namespaces are written on.
-const MAX_THREADS: usize = 8;
 /// The fewest namespaces worth a thread of their own.
 const MIN_NAMESPACES_PER_THREAD: usize = 256;
 
@@ -169,7 +167,7 @@ fn emit_cluster(model: &Model, index: &Index, cluster: &Cluster, files: &mut Fil
     // Each thread collects its run of namespaces into a map of its own, and the sorted maps
     // are merged in one pass each, in namespace order (so a later file wins a path, as when
     // inserting one by one).
-    let runs = in_parallel(&namespaces, |run| {
+    let runs = crate::parallel::in_runs(&namespaces, MIN_NAMESPACES_PER_THREAD, |run| {
         let mut run_files = Files::new();
         for namespace in run {
             run_files.extend(namespace_files(model, index, namespace, &root));
@@ -222,33 +220,6 @@ fn namespace_files(
         *file = [root, "/", name, "/", file].concat();
     }
     out
-}
-
-/// `f` of contiguous runs of `items`, in order, computed on up to [`MAX_THREADS`] scoped
-/// threads (this one included), one run each. A run has at least
-/// [`MIN_NAMESPACES_PER_THREAD`] items, so a small platform stays on this thread. The
-/// results do not depend on scheduling.
-fn in_parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&[T]) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZeroUsize::get)
-        .clamp(1, MAX_THREADS);
-    let run = items.len().div_ceil(threads).max(MIN_NAMESPACES_PER_THREAD);
-    let mut runs = items.chunks(run);
-    let Some(first) = runs.next() else {
-        return Vec::new();
-    };
-    let f = &f;
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = runs.map(|run| scope.spawn(move || f(run))).collect();
-        let mut results = vec![f(first)];
-        for handle in handles {
-            match handle.join() {
-                Ok(result) => results.push(result),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
-        results
-    })
 }
 
 #[cfg(test)]
