@@ -283,15 +283,10 @@ impl<'a> Evaluator<'a> {
     pub(crate) fn in_scope<T>(
         &mut self,
         module: usize,
-        locals: Vec<(Name, Value)>,
+        mut locals: Vec<(Name, Value)>,
         f: impl FnOnce(&mut Self) -> R<T>,
     ) -> R<T> {
-        let saved_module = std::mem::replace(&mut self.module, module);
-        let saved_locals = std::mem::replace(&mut self.locals, locals);
-        let result = f(self);
-        self.module = saved_module;
-        self.locals = saved_locals;
-        result
+        self.in_lent_scope(module, &mut locals, f)
     }
 
     /// Like [`Evaluator::in_scope`], with `locals` lent for the call (moved in and back out)
