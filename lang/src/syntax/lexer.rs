@@ -120,6 +120,7 @@ pub(crate) fn lex_from(file: FileId, text: &str, start: usize) -> (Lexed, bool) 
         newline: start > 0,
         modes: vec![Mode::Code { braces: 0 }],
         comments: Vec::new(),
+        names: NameSet::default(),
     };
     lexer.run();
     let at_top_level = matches!(lexer.modes[..], [Mode::Code { braces: 0 }]);
@@ -146,9 +147,24 @@ struct Lexer<'a> {
     newline: bool,
     modes: Vec<Mode>,
     comments: Vec<Span>,
+    /// Every name lexed so far, so that each occurrence of a name shares one allocation (a
+    /// platform repeats its field and kind names thousands of times).
+    names: NameSet,
 }
 
+type NameSet = indexmap::IndexSet<Name, std::hash::BuildHasherDefault<std::hash::DefaultHasher>>;
+
 impl<'a> Lexer<'a> {
+    /// The shared [`Name`] for `text`.
+    fn name(&mut self, text: &str) -> Name {
+        if let Some(name) = self.names.get(text) {
+            return name.clone();
+        }
+        let name: Name = text.into();
+        self.names.insert(name.clone());
+        name
+    }
+
     fn run(&mut self) {
         while self.pos < self.text.len() {
             match self.modes.last() {
@@ -294,7 +310,7 @@ impl<'a> Lexer<'a> {
         if rest.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
             let len = identifier_len(rest);
             if rest.as_bytes().get(len) != Some(&b':') {
-                return Some((Tok::Ident(rest[..len].into()), len));
+                return Some((Tok::Ident(self.name(&rest[..len])), len));
             }
         }
         if let Ok((after, mac)) = literal_mac(rest) {
@@ -314,7 +330,7 @@ impl<'a> Lexer<'a> {
         }
         if first.is_ascii_alphabetic() || first == '_' {
             let (_, name) = identifier(rest).ok()?;
-            return Some((Tok::Ident(name.into()), name.len()));
+            return Some((Tok::Ident(self.name(name)), name.len()));
         }
         None
     }

@@ -54,10 +54,12 @@ fn parse_whole(file: FileId, text: &str) -> (Vec<Item>, Vec<Diagnostic>) {
 /// Files smaller than this are parsed on one thread: starting threads costs more than it saves.
 const PARALLEL_BYTES: usize = 256 << 10;
 
-/// About how much text a part has. Parts are smaller than a thread's share of a large file so
-/// that each part's tokens are freed, and their memory reused, before the next part is lexed:
-/// fresh memory costs a page fault per page, which was a third of a large check.
-const PART_BYTES: usize = 512 << 10;
+/// About how much text a part has. Parts are much smaller than a thread's share of a large
+/// file so that each part's tokens are freed, and their memory reused, before the next part is
+/// lexed: fresh memory costs a page fault per page, which was a third of a large check. The
+/// tokens of a 128 KiB part take about 1.5 MB; with 512 KiB parts, the peak memory of a
+/// 10,000-application build was 10 MB higher (docs/performance.md).
+const PART_BYTES: usize = 128 << 10;
 
 /// The stack of a parsing thread: as much as the compiler's own thread has
 /// (`plat::compile::with_large_stack`), since items nest as deep there as anywhere. It is
@@ -109,9 +111,10 @@ fn parse_in_parts(file: FileId, text: &str, threads: usize, parts: usize) -> Opt
             })
             .collect()
     });
-    let mut items = Vec::new();
+    let runs: Vec<Vec<Item>> = runs.into_iter().collect::<Option<_>>()?;
+    let mut items = Vec::with_capacity(runs.iter().map(Vec::len).sum());
     for run in runs {
-        items.extend(run?);
+        items.extend(run);
     }
     Some(items)
 }
@@ -458,7 +461,7 @@ impl Parser<'_> {
                 }
             }
         }
-        items
+        exact(items)
     }
 
     fn at_line_start(&self) -> bool {
@@ -613,7 +616,7 @@ impl Parser<'_> {
         loop {
             let doc = self.docs();
             if self.eat_punct("}") {
-                return Ok(items);
+                return Ok(exact(items));
             }
             if self.peek() == &Tok::Eof {
                 return self.fail("`}`");
@@ -655,7 +658,7 @@ impl Parser<'_> {
         loop {
             self.docs();
             if self.eat_punct("}") {
-                return Ok(fields);
+                return Ok(exact(fields));
             }
             let name = match self.peek() {
                 Tok::StrStart(_) => {
@@ -1011,7 +1014,7 @@ impl Parser<'_> {
             }
         }
         self.expect_punct(")")?;
-        Ok(args)
+        Ok(exact(args))
     }
 
     fn primary(&mut self) -> PResult<Expr> {
@@ -1164,7 +1167,7 @@ impl Parser<'_> {
         }
         self.expect_punct("]")?;
         Ok(Expr {
-            kind: ExprKind::List(items),
+            kind: ExprKind::List(exact(items)),
             span: start.to(self.prev_span()),
         })
     }
@@ -1212,13 +1215,15 @@ impl Parser<'_> {
     }
 
     fn plain_parts(raw: Vec<(Option<String>, Option<Expr>, Span)>) -> Vec<StrPart> {
-        raw.into_iter()
-            .map(|(text, expr, _)| match (text, expr) {
-                (Some(text), _) => StrPart::Lit(text),
-                (None, Some(expr)) => StrPart::Interp(expr),
-                (None, None) => StrPart::Lit(String::new()),
-            })
-            .collect()
+        // A new vector of exactly the parts: collecting in place would keep `raw`'s larger
+        // allocation alive for as long as the syntax tree.
+        let mut parts = Vec::with_capacity(raw.len());
+        parts.extend(raw.into_iter().map(|(text, expr, _)| match (text, expr) {
+            (Some(text), _) => StrPart::Lit(text),
+            (None, Some(expr)) => StrPart::Interp(Box::new(expr)),
+            (None, None) => StrPart::Lit(String::new()),
+        }));
+        parts
     }
 
     /// `"""` strings: drop the first line break, the last line if it is only indentation, and
@@ -1292,9 +1297,9 @@ impl Parser<'_> {
         let mut exprs = exprs.into_iter();
         for (i, chunk) in text.split(HOLE).enumerate() {
             if i > 0 {
-                parts.push(StrPart::Interp(
+                parts.push(StrPart::Interp(Box::new(
                     exprs.next().expect("one expression per hole"),
-                ));
+                )));
             }
             match unescape(chunk) {
                 Ok(text) => parts.push(StrPart::Lit(text)),
@@ -1308,8 +1313,16 @@ impl Parser<'_> {
                 }
             }
         }
-        Ok(parts)
+        Ok(exact(parts))
     }
+}
+
+/// `v` with no spare capacity. A growing vector has up to half its room unused, and syntax
+/// trees live until evaluation ends: on a large platform that spare room was a quarter of the
+/// trees' memory.
+fn exact<T>(mut v: Vec<T>) -> Vec<T> {
+    v.shrink_to_fit();
+    v
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
