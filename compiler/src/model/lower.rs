@@ -20,6 +20,7 @@ pub fn lower(program: &Program) -> (Model, Vec<Diagnostic>) {
         diagnostics: Vec::new(),
     };
     let mut model = Model::default();
+    reserve(&mut model, program);
     for entity in &program.entities {
         let name = entity.id.name.to_string();
         let r = Rec {
@@ -67,6 +68,28 @@ pub fn lower(program: &Program) -> (Model, Vec<Diagnostic>) {
         let _ = result;
     }
     (model, lower.diagnostics)
+}
+
+/// Room in each of the model's maps for exactly the entities of its kind: grown by doubling,
+/// a map of ten thousand services has up to half its room unused.
+fn reserve(model: &mut Model, program: &Program) {
+    let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for entity in &program.entities {
+        *counts.entry(&entity.id.kind).or_default() += 1;
+    }
+    let count = |kind: &str| counts.get(kind).copied().unwrap_or(0);
+    model.vlans.reserve_exact(count("vlan"));
+    model.hosts.reserve_exact(count("host"));
+    model.vms.reserve_exact(count("vm"));
+    model.firewalls.reserve_exact(count("firewall"));
+    model.rules.reserve_exact(count("rule"));
+    model.forwards.reserve_exact(count("forward"));
+    model.clusters.reserve_exact(count("cluster"));
+    model.nodes.reserve_exact(count("node"));
+    model.namespaces.reserve_exact(count("namespace"));
+    model.services.reserve_exact(count("service"));
+    model.charts.reserve_exact(count("chart"));
+    model.manifests.reserve_exact(count("manifest"));
 }
 
 fn insert<T>(map: &mut IndexMap<String, T>, name: String, value: T) {
