@@ -15,8 +15,10 @@
 //! - `checks`: the platform checks (`plat::check::run`);
 //! - `emit::{proxmox, pfsense, cloud_init, kubernetes}`: each emitter alone;
 //! - `emit::all`: every emitter as the build runs them (in parallel, plus `secrets.required`);
-//! - `write`: the lock, the plan and writing every file into an empty out/ (a fresh
-//!   temporary directory per run);
+//! - `first_build`: emitting and writing together, as a first `plat build` does: each file
+//!   written into a new out/ as it is made (`plat::out::NewTree`), then the lock;
+//! - `write`: the lock, the plan and writing every file, already made, into an empty out/ (a
+//!   fresh temporary directory per run), as a rebuild writes;
 //! - `noop_rebuild`: what `plat build` does when nothing changed (read and hash the sources and
 //!   every owned file of out/ against `plat.lock`).
 //!
@@ -306,6 +308,24 @@ mod emit {
             .counter(BytesCount::new(platform.output_bytes))
             .bench_local(|| plat::emit::all(&platform.model));
     }
+}
+
+/// What a first build does after compiling: every file made and written as it is made into a
+/// new out/ (`build::outputs_into` an `out::NewTree`, the model summary included), then the
+/// lock. The emitters' and the file system's time together, overlapped as `plat build` does.
+#[divan::bench(args = sizes(), sample_count = 10, sample_size = 1, max_time = 20)]
+fn first_build(bencher: Bencher, apps: usize) {
+    let platform = platform(apps);
+    let sources_hash = platform.disk(|disk| disk.sources_hash.clone());
+    bencher
+        .counter(BytesCount::new(platform.output_bytes))
+        .with_inputs(scratch)
+        .bench_local_refs(|dir| {
+            let tree = plat::out::NewTree::create(&dir.path().join("out"), u64::MAX)
+                .expect("start the tree");
+            plat::build::outputs_into(&platform.model, &tree);
+            tree.finish(sources_hash.clone()).expect("finish the tree")
+        });
 }
 
 /// Writing every file into an empty out/; the temporary directory is made before and removed

@@ -6,17 +6,24 @@ use std::path::Path;
 use plat_lang::load::Loader;
 
 use crate::compile::{Compilation, PRELUDE};
-use crate::emit::Files;
+use crate::emit::{Collect, Files, Sink};
 use crate::model::Model;
 use crate::sources::{FsLoader, Project};
 
 /// Every file a build owns in out/: the targets' files ([`crate::emit::all`]) and the model
 /// summary `plat.model.json` that `plat diff` compares against ([`crate::summary`]).
 pub fn outputs(model: &Model) -> Files {
-    let mut files = crate::emit::all(model);
+    let files = Collect::default();
+    outputs_into(model, &files);
+    files.into_files()
+}
+
+/// [`outputs`], put into `sink` as they are made. The summary comes first, so that its memory
+/// is free again before the emitters start.
+pub fn outputs_into(model: &Model, sink: &dyn Sink) {
     let summary = crate::summary::render(&crate::summary::summarize(model));
-    files.insert(crate::summary::PATH.to_string(), summary.into_bytes());
-    files
+    sink.put(crate::summary::PATH.to_string(), summary.into_bytes());
+    crate::emit::all_into(model, sink);
 }
 
 /// blake3 over every loaded source (path and text, in path order) and the prelude.
@@ -83,14 +90,13 @@ pub fn output_size_span(compilation: &Compilation) -> plat_lang::span::Span {
     plat_lang::span::Span::new(file, 0, 0)
 }
 
-/// `limit::output-size` at `span` ([`output_size_span`]) when `files` hold more than `limit`
-/// bytes together.
+/// `limit::output-size` at `span` ([`output_size_span`]) when a build's files hold `total`
+/// bytes together, more than `limit`.
 pub fn output_size(
     span: plat_lang::span::Span,
-    files: &crate::emit::Files,
+    total: u64,
     limit: u64,
 ) -> Option<plat_lang::diagnostic::Diagnostic> {
-    let total: u64 = files.values().map(|bytes| bytes.len() as u64).sum();
     if total <= limit {
         return None;
     }
@@ -104,6 +110,11 @@ pub fn output_size(
             "fewer or smaller entities: large lists or strings repeated across many files add up",
         ),
     )
+}
+
+/// The bytes of `files` together.
+pub fn total_size(files: &Files) -> u64 {
+    files.values().map(|bytes| bytes.len() as u64).sum()
 }
 
 #[cfg(test)]
@@ -126,8 +137,9 @@ mod tests {
         .into_iter()
         .collect();
         let span = output_size_span(&compilation);
-        assert!(output_size(span, &files, 100).is_none());
-        let diagnostic = output_size(span, &files, 99).expect("over the limit");
+        assert_eq!(total_size(&files), 100);
+        assert!(output_size(span, total_size(&files), 100).is_none());
+        let diagnostic = output_size(span, total_size(&files), 99).expect("over the limit");
         assert_eq!(diagnostic.code, "limit::output-size");
         assert!(
             diagnostic.message.contains("100 bytes"),

@@ -374,12 +374,48 @@ fn build(
     let too_big_at = crate::build::output_size_span(&compilation);
     let texts = std::mem::take(&mut compilation.front.loaded.sources);
     drop(compilation);
+    let limit = crate::build::MAX_OUTPUT_BYTES;
+    // Reports `limit::output-size` when the files hold `total` bytes, over the limit.
+    let too_big = |total: u64| match crate::build::output_size(too_big_at, total, limit) {
+        Some(diagnostic) => {
+            report_diagnostics(&texts, &[diagnostic], Format::Human, style);
+            eprintln!("error: nothing was written");
+            true
+        }
+        None => false,
+    };
+    if !check_only && !out.exists() {
+        // A first build: each file goes to disk as soon as it is made (out::NewTree).
+        let tree = match crate::out::NewTree::create(&out, limit) {
+            Ok(tree) => tree,
+            Err(error) => {
+                eprintln!("error: {error}");
+                return ExitCode::from(2);
+            }
+        };
+        crate::build::outputs_into(&model, &tree);
+        drop(model);
+        return match tree.finish(sources) {
+            Ok(written) => {
+                eprintln!(
+                    "plat: {written} written, 0 unchanged, 0 removed in {:.2}s",
+                    started.elapsed().as_secs_f64()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(crate::out::Unfinished::TooBig(total)) => {
+                too_big(total);
+                ExitCode::from(1)
+            }
+            Err(crate::out::Unfinished::Failed(error)) => {
+                eprintln!("error: {error}");
+                ExitCode::from(2)
+            }
+        };
+    }
     let files = crate::build::outputs(&model);
     drop(model);
-    let limit = crate::build::MAX_OUTPUT_BYTES;
-    if let Some(too_big) = crate::build::output_size(too_big_at, &files, limit) {
-        report_diagnostics(&texts, &[too_big], Format::Human, style);
-        eprintln!("error: nothing was written");
+    if too_big(crate::build::total_size(&files)) {
         return ExitCode::from(1);
     }
     drop(texts);

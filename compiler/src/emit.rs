@@ -4,7 +4,8 @@
 //! newline, no time, no environment, explicit sort keys.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Mutex, PoisonError};
 
 use crate::model::Model;
 
@@ -20,35 +21,119 @@ pub type Files = BTreeMap<String, Vec<u8>>;
 /// The command that regenerates every file; named in each generated file's header.
 pub const REGENERATE: &str = "plat build";
 
-/// Every target's files for `model`, and `secrets.required`.
-///
-/// The targets are independent, so each runs on its own thread; their files are merged in a
-/// fixed order afterwards, so the result does not depend on scheduling.
+/// Where generated files go as they are made: a map in memory ([`Collect`]), or a new out/
+/// tree on disk (`crate::out::NewTree`), so that a first build never holds every file at once.
+/// Emitters may put files from several threads and in any order; every path is put once.
+pub trait Sink: Sync {
+    /// Takes the file at `path` (relative to out/).
+    fn put(&self, path: String, bytes: Vec<u8>);
+}
+
+/// A [`Sink`] that keeps every file in a map, sorted by path.
+#[derive(Default)]
+pub struct Collect(Mutex<Files>);
+
+impl Collect {
+    /// The files put so far.
+    pub fn into_files(self) -> Files {
+        self.0.into_inner().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Sink for Collect {
+    fn put(&self, path: String, bytes: Vec<u8>) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(path, bytes);
+    }
+}
+
+/// Every target's files for `model`, and `secrets.required`, in memory.
 pub fn all(model: &Model) -> Files {
-    let targets: [fn(&Model) -> Files; 4] =
-        [proxmox::emit, pfsense::emit, cloud_init::emit, k8s::emit];
-    let outputs: Vec<Files> = std::thread::scope(|scope| {
+    let files = Collect::default();
+    all_into(model, &files);
+    files.into_files()
+}
+
+/// Every target's files for `model` into `sink`, then `secrets.required`.
+///
+/// The targets are independent, so each runs on its own thread; what they put does not depend
+/// on scheduling, and `secrets.required` is made from every file's references, sorted.
+pub fn all_into(model: &Model, sink: &dyn Sink) {
+    let targets: [fn(&Model) -> Files; 3] = [proxmox::emit, pfsense::emit, cloud_init::emit];
+    let scan = SecretScan {
+        sink,
+        used: Mutex::default(),
+    };
+    std::thread::scope(|scope| {
+        let scan = &scan;
         let handles: Vec<_> = targets
             .iter()
-            .map(|emit| scope.spawn(move || emit(model)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|handle| match handle.join() {
-                Ok(files) => files,
-                Err(panic) => std::panic::resume_unwind(panic),
+            .map(|emit| {
+                scope.spawn(move || {
+                    for (path, bytes) in emit(model) {
+                        scan.put(path, bytes);
+                    }
+                })
             })
-            .collect()
+            .chain([scope.spawn(move || k8s::emit_into(model, scan))])
+            .collect();
+        for handle in handles {
+            if let Err(panic) = handle.join() {
+                std::panic::resume_unwind(panic);
+            }
+        }
     });
-    let mut files = Files::new();
-    for mut target in outputs {
-        // `append` merges the sorted maps in one pass; `extend` would search for each path.
-        files.append(&mut target);
+    if let Some(index) = scan.render() {
+        sink.put("secrets.required".to_string(), index);
     }
-    if let Some(index) = secrets_required(&files) {
-        files.insert("secrets.required".to_string(), index);
+}
+
+/// A [`Sink`] in front of another that notes every secret reference in the files it passes
+/// on: what `secrets.required` lists. Found by scanning, so no emitter can forget to declare
+/// a secret; each file is scanned on the thread that made it.
+struct SecretScan<'s> {
+    sink: &'s dyn Sink,
+    /// Secret name to the files that refer to it.
+    used: Mutex<BTreeMap<String, BTreeSet<String>>>,
+}
+
+impl Sink for SecretScan<'_> {
+    fn put(&self, path: String, bytes: Vec<u8>) {
+        let names = secret_references(&bytes);
+        if !names.is_empty() {
+            let mut used = self.used.lock().unwrap_or_else(PoisonError::into_inner);
+            for name in names {
+                used.entry(name).or_default().insert(path.clone());
+            }
+        }
+        self.sink.put(path, bytes);
     }
-    files
+}
+
+impl SecretScan<'_> {
+    /// `secrets.required`: each secret, with the files that use it, sorted; `None` when no
+    /// file refers to a secret.
+    fn render(&self) -> Option<Vec<u8>> {
+        let used = self.used.lock().unwrap_or_else(PoisonError::into_inner);
+        if used.is_empty() {
+            return None;
+        }
+        let mut out =
+            format!("# Generated by plat; do not edit. Regenerate with `{REGENERATE}`.\n");
+        out.push_str(
+            "# Secrets the apply step must provide. Generated files refer to each as ${secret:NAME};\n",
+        );
+        out.push_str(
+            "# replace the references with the values when copying the files to their targets.\n",
+        );
+        for (name, paths) in used.iter() {
+            let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
+            out.push_str(&format!("{name}  # used by {}\n", paths.join(", ")));
+        }
+        Some(out.into_bytes())
+    }
 }
 
 /// The reference to secret `name` written into generated files; the apply step replaces each
@@ -57,47 +142,28 @@ pub fn secret_ref(name: &str) -> String {
     format!("${{secret:{name}}}")
 }
 
-/// `secrets.required`: every secret referenced anywhere in `files`, with the files that use
-/// it. Found by scanning for references, so no emitter can forget to declare one.
-fn secrets_required(files: &Files) -> Option<Vec<u8>> {
+/// The names of the secrets `bytes` refers to (`${secret:NAME}`), in order of appearance.
+fn secret_references(bytes: &[u8]) -> Vec<String> {
     const REFERENCE: &str = "${secret:";
-    let mut used: BTreeMap<String, Vec<&str>> = BTreeMap::new();
-    for (path, bytes) in files {
-        // Generated files are UTF-8, and `from_utf8` checks that much faster than
-        // `from_utf8_lossy`, which is kept for anything else.
-        let text = match std::str::from_utf8(bytes) {
-            Ok(text) => Cow::Borrowed(text),
-            Err(_) => String::from_utf8_lossy(bytes),
-        };
-        let mut rest: &str = &text;
-        // Searching for the rare `$` (memchr) and then the whole prefix finds the same
-        // references as searching for the prefix, in a fraction of the time.
-        while let Some(dollar) = rest.find('$') {
-            if !rest[dollar..].starts_with(REFERENCE) {
-                rest = &rest[dollar + 1..];
-                continue;
-            }
-            let after = &rest[dollar + REFERENCE.len()..];
-            let Some(end) = after.find('}') else { break };
-            let users = used.entry(after[..end].to_string()).or_default();
-            if users.last() != Some(&path.as_str()) {
-                users.push(path);
-            }
-            rest = &after[end..];
+    // Generated files are UTF-8, and `from_utf8` checks that much faster than
+    // `from_utf8_lossy`, which is kept for anything else.
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    };
+    let mut names = Vec::new();
+    let mut rest: &str = &text;
+    // Searching for the rare `$` (memchr) and then the whole prefix finds the same
+    // references as searching for the prefix, in a fraction of the time.
+    while let Some(dollar) = rest.find('$') {
+        if !rest[dollar..].starts_with(REFERENCE) {
+            rest = &rest[dollar + 1..];
+            continue;
         }
+        let after = &rest[dollar + REFERENCE.len()..];
+        let Some(end) = after.find('}') else { break };
+        names.push(after[..end].to_string());
+        rest = &after[end..];
     }
-    if used.is_empty() {
-        return None;
-    }
-    let mut out = format!("# Generated by plat; do not edit. Regenerate with `{REGENERATE}`.\n");
-    out.push_str(
-        "# Secrets the apply step must provide. Generated files refer to each as ${secret:NAME};\n",
-    );
-    out.push_str(
-        "# replace the references with the values when copying the files to their targets.\n",
-    );
-    for (name, paths) in used {
-        out.push_str(&format!("{name}  # used by {}\n", paths.join(", ")));
-    }
-    Some(out.into_bytes())
+    names
 }

@@ -3,21 +3,24 @@
 //! Invariants:
 //! - plat owns exactly the files listed in `out/plat.lock`; any other file under out/ is
 //!   the operator's and is never modified or deleted.
-//! - A build computes everything in memory first; only then does it touch the disk.
+//! - A build into an existing out/ computes everything in memory first; only then does it
+//!   touch the disk. A first build (out/ does not exist) writes each file into a hidden
+//!   directory beside out/ as it is made ([`NewTree`]) and renames it into place at the end,
+//!   so out/ appears whole or not at all, and a failed build leaves nothing.
 //! - Unchanged files are not rewritten (their bytes and modification times stay); changed
 //!   files are written to a temporary file in the same directory and renamed into place;
 //!   the lock is written last, so an interrupted build leaves the previous lock describing
 //!   files that are either old or fully new, never half-written.
 //! - Two builds on the same out/ are refused (`out/.plat-build.lock`).
-//! - A build into an out/ that does not exist writes the whole tree beside it and renames it
-//!   into place, so a first build is all or nothing too.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
 
-use crate::emit::Files;
+use crate::emit::{Files, Sink};
 
 /// The compiler a lock records: its version and the fingerprint of its sources (`build.rs`),
 /// so that a changed compiler is never mistaken for the one that wrote out/.
@@ -258,43 +261,168 @@ pub fn write(out: &Path, files: &Files, plan: &Plan, lock: &Lock) -> Result<(), 
     Ok(())
 }
 
-/// Writes a whole new out/ (it does not exist yet): everything goes into a sibling directory
-/// named after this process, which is then renamed to `out`. out/ appears complete, lock
-/// included, or not at all, so its files need no temporary names of their own (a rename per
-/// file was a third of the time of writing 30,000 files on tmpfs). A build that dies leaves
-/// only the hidden sibling `.NAME.plat-new.PID`, which is safe to delete.
+/// Writes a whole new out/ (it does not exist yet) from `files`, through a [`NewTree`].
 fn write_new(out: &Path, files: &Files, lock: &Lock) -> Result<(), OutError> {
-    let name = out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out".into());
-    let parent = out.parent().unwrap_or(Path::new("."));
-    let staging = parent.join(format!(".{name}.plat-new.{}", std::process::id()));
-    let result = write_tree(&staging, files, lock).and_then(|()| {
-        fs::rename(&staging, out).map_err(|e| OutError {
+    let tree = NewTree::create(out, u64::MAX)?;
+    let paths: Vec<&String> = files.keys().collect();
+    in_parallel(&paths, |path| {
+        tree.write(path, &files[*path]);
+        Ok(())
+    })?;
+    match tree.finish(lock.sources.clone()) {
+        Ok(_) => Ok(()),
+        Err(Unfinished::Failed(error)) => Err(error),
+        Err(Unfinished::TooBig(total)) => Err(OutError {
             path: out.to_path_buf(),
-            message: format!(
-                "cannot move the new tree into place ({e}); did another build create it meanwhile?"
-            ),
-        })
-    });
-    if result.is_err() {
-        let _ = fs::remove_dir_all(&staging);
+            message: format!("{total} bytes are more than a tree can hold"),
+        }),
     }
-    result
 }
 
-/// Writes `files` and the lock into the new directory `dir`, each file directly.
-fn write_tree(dir: &Path, files: &Files, lock: &Lock) -> Result<(), OutError> {
-    fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
-    let paths: Vec<&String> = files.keys().collect();
-    create_parents(dir, &paths)?;
-    in_parallel(&paths, |path| {
-        let full = dir.join(path);
-        fs::write(&full, &files[*path]).map_err(|e| io_error(&full, e))
-    })?;
-    let lock_path = dir.join(LOCK);
-    fs::write(&lock_path, lock.render()).map_err(|e| io_error(&lock_path, e))
+/// A new out/ being written (out/ does not exist yet): each file goes into a hidden sibling
+/// directory, `.NAME.plat-new.PID`, as soon as it is put, and [`NewTree::finish`] writes the
+/// lock and renames the directory to out/. So out/ appears complete, lock included, or not at
+/// all, and its files need no temporary names of their own (a rename per file was a third of
+/// the time of writing 30,000 files on tmpfs); and a first build never holds all its files in
+/// memory, only those being made. A build that fails or stops removes the directory; one that
+/// is killed leaves it, and it is safe to delete.
+///
+/// Files may be put from several threads in any order: the lock is sorted by path, and every
+/// path is put once (a second file at the same path is a bug, reported by `finish`).
+pub struct NewTree {
+    out: PathBuf,
+    staging: PathBuf,
+    limit: u64,
+    /// Bytes put so far, written or not.
+    total: AtomicU64,
+    /// Every file written, with its blake3 hash, in the order written (sorted by `finish`).
+    hashes: Mutex<Vec<(String, String)>>,
+    /// Directories (relative to out/) known to exist in the new tree.
+    directories: Mutex<BTreeSet<String>>,
+    /// The first failure; nothing is written after it.
+    error: Mutex<Option<OutError>>,
+    finished: bool,
+}
+
+/// Why [`NewTree::finish`] wrote no out/.
+#[derive(Debug)]
+pub enum Unfinished {
+    /// The files put hold this many bytes, more than the limit.
+    TooBig(u64),
+    /// Writing failed.
+    Failed(OutError),
+}
+
+impl NewTree {
+    /// Starts a new tree for `out`, which is refused later if more than `limit` bytes are put.
+    pub fn create(out: &Path, limit: u64) -> Result<NewTree, OutError> {
+        let name = out
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "out".into());
+        let parent = out.parent().unwrap_or(Path::new("."));
+        let staging = parent.join(format!(".{name}.plat-new.{}", std::process::id()));
+        // A directory of this name is a leftover of a killed build that had this process id.
+        let _ = fs::remove_dir_all(&staging);
+        fs::create_dir_all(&staging).map_err(|e| io_error(&staging, e))?;
+        Ok(NewTree {
+            out: out.to_path_buf(),
+            staging,
+            limit,
+            total: AtomicU64::new(0),
+            hashes: Mutex::default(),
+            directories: Mutex::default(),
+            error: Mutex::default(),
+            finished: false,
+        })
+    }
+
+    /// Writes the file at `path` (relative to out/) into the tree, unless the tree is already
+    /// over its limit or has failed: then the file is only counted.
+    pub fn write(&self, path: &str, bytes: &[u8]) {
+        let total = self.total.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        if total + bytes.len() as u64 > self.limit || locked(&self.error).is_some() {
+            return;
+        }
+        let directory = path.rsplit_once('/').map_or("", |(directory, _)| directory);
+        // Directories are created outside the lock, so that threads wait for each other only
+        // to look up a name; two threads creating the same directory is harmless.
+        let result = if directory.is_empty() || locked(&self.directories).contains(directory) {
+            Ok(())
+        } else {
+            let full = self.staging.join(directory);
+            fs::create_dir_all(&full)
+                .map(|()| {
+                    locked(&self.directories).insert(directory.to_string());
+                })
+                .map_err(|e| io_error(&full, e))
+        };
+        let full = self.staging.join(path);
+        match result.and_then(|()| fs::write(&full, bytes).map_err(|e| io_error(&full, e))) {
+            Ok(()) => locked(&self.hashes).push((path.to_string(), hash(bytes))),
+            Err(error) => {
+                locked(&self.error).get_or_insert(error);
+            }
+        }
+    }
+
+    /// Writes the lock (this compiler, `sources`, every file's hash) and moves the tree into
+    /// place as out/. Returns the number of files (the lock not counted).
+    pub fn finish(mut self, sources: String) -> Result<usize, Unfinished> {
+        let total = self.total.load(Ordering::Relaxed);
+        if total > self.limit {
+            return Err(Unfinished::TooBig(total));
+        }
+        if let Some(error) = locked(&self.error).take() {
+            return Err(Unfinished::Failed(error));
+        }
+        let hashes = std::mem::take(&mut *locked(&self.hashes));
+        let count = hashes.len();
+        let files: BTreeMap<String, String> = hashes.into_iter().collect();
+        if files.len() != count {
+            return Err(Unfinished::Failed(OutError {
+                path: self.out.clone(),
+                message: "two generated files have the same path (this is a bug in plat)".into(),
+            }));
+        }
+        let lock = Lock {
+            compiler: COMPILER.to_string(),
+            sources,
+            files,
+        };
+        let lock_path = self.staging.join(LOCK);
+        fs::write(&lock_path, lock.render())
+            .map_err(|e| Unfinished::Failed(io_error(&lock_path, e)))?;
+        fs::rename(&self.staging, &self.out).map_err(|e| {
+            Unfinished::Failed(OutError {
+                path: self.out.clone(),
+                message: format!(
+                    "cannot move the new tree into place ({e}); did another build create it meanwhile?"
+                ),
+            })
+        })?;
+        self.finished = true;
+        Ok(count)
+    }
+}
+
+/// The data behind `mutex`, also after a panic elsewhere (which is resumed anyway).
+fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Sink for NewTree {
+    fn put(&self, path: String, bytes: Vec<u8>) {
+        self.write(&path, &bytes);
+    }
+}
+
+impl Drop for NewTree {
+    fn drop(&mut self) {
+        if !self.finished {
+            let _ = fs::remove_dir_all(&self.staging);
+        }
+    }
 }
 
 /// Creates the directories under `root` that `paths` are in, each once.
@@ -419,5 +547,127 @@ mod tests {
         let lock = Lock::new("abc".into(), &files);
         assert_eq!(Lock::parse(&lock.render()), Some(lock));
         assert_eq!(Lock::parse("nonsense"), None);
+    }
+
+    /// A fresh directory under the system's temporary directory, and the `out` path in it.
+    fn scratch(name: &str) -> (PathBuf, PathBuf) {
+        let dir = std::env::temp_dir().join(format!("plat-out-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        let out = dir.join("out");
+        (dir, out)
+    }
+
+    fn entries(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    fn sample() -> Files {
+        (0..40)
+            .map(|i| {
+                (
+                    format!("k/ns-{}/f-{i}.yaml", i % 7),
+                    format!("{i}\n").into_bytes(),
+                )
+            })
+            .chain([("top.txt".to_string(), b"top\n".to_vec())])
+            .collect()
+    }
+
+    #[test]
+    fn a_new_tree_written_from_threads_is_what_write_makes() {
+        let files = sample();
+        let (dir, out) = scratch("new-tree");
+        let tree = NewTree::create(&out, u64::MAX).unwrap();
+        let paths: Vec<&String> = files.keys().rev().collect();
+        in_parallel(&paths, |path| {
+            tree.put((*path).clone(), files[*path].clone());
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(tree.finish("src".into()).unwrap(), files.len());
+        assert_eq!(entries(&dir), vec!["out"], "the staging directory is gone");
+        let lock = Lock::new("src".into(), &files);
+        assert_eq!(fs::read_to_string(out.join(LOCK)).unwrap(), lock.render());
+        for (path, bytes) in &files {
+            assert_eq!(&fs::read(out.join(path)).unwrap(), bytes, "{path}");
+        }
+        // The in-memory path (`write` into an out/ that does not exist) agrees.
+        let (other_dir, other) = scratch("new-tree-write");
+        let plan = plan(&other, &files, &lock).unwrap();
+        write(&other, &files, &plan, &lock).unwrap();
+        for path in files.keys().chain([&LOCK.to_string()]) {
+            assert_eq!(
+                fs::read(out.join(path)).unwrap(),
+                fs::read(other.join(path)).unwrap()
+            );
+        }
+        fs::remove_dir_all(&dir).unwrap();
+        fs::remove_dir_all(&other_dir).unwrap();
+    }
+
+    #[test]
+    fn a_new_tree_over_its_limit_counts_every_byte_and_leaves_nothing() {
+        let (dir, out) = scratch("new-tree-limit");
+        let tree = NewTree::create(&out, 10).unwrap();
+        tree.put("a/one".into(), vec![b'x'; 6]);
+        tree.put("a/two".into(), vec![b'x'; 6]);
+        tree.put("b/three".into(), vec![b'x'; 6]);
+        match tree.finish("src".into()) {
+            Err(Unfinished::TooBig(total)) => assert_eq!(total, 18),
+            other => panic!("{other:?}"),
+        }
+        assert!(entries(&dir).is_empty(), "{:?}", entries(&dir));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_new_tree_refuses_a_path_put_twice_and_leaves_nothing() {
+        let (dir, out) = scratch("new-tree-twice");
+        let tree = NewTree::create(&out, u64::MAX).unwrap();
+        tree.put("a/same".into(), b"1".to_vec());
+        tree.put("a/same".into(), b"2".to_vec());
+        match tree.finish("src".into()) {
+            Err(Unfinished::Failed(error)) => {
+                assert!(error.message.contains("same path"), "{error}")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(entries(&dir).is_empty(), "{:?}", entries(&dir));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_new_tree_that_cannot_write_reports_the_path_and_leaves_nothing() {
+        let (dir, out) = scratch("new-tree-fail");
+        let tree = NewTree::create(&out, u64::MAX).unwrap();
+        tree.put("a".into(), b"a file\n".to_vec());
+        // `a` is a file, so nothing can be written below it.
+        tree.put("a/b".into(), b"below a file\n".to_vec());
+        tree.put("c".into(), b"after the failure\n".to_vec());
+        match tree.finish("src".into()) {
+            Err(Unfinished::Failed(error)) => {
+                assert!(error.path.ends_with("a"), "{error}")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(entries(&dir).is_empty(), "{:?}", entries(&dir));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_new_tree_dropped_unfinished_removes_its_directory() {
+        let (dir, out) = scratch("new-tree-drop");
+        let tree = NewTree::create(&out, u64::MAX).unwrap();
+        tree.put("a/b".into(), b"x".to_vec());
+        assert_eq!(entries(&dir).len(), 1);
+        drop(tree);
+        assert!(entries(&dir).is_empty(), "{:?}", entries(&dir));
+        fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -17,8 +17,8 @@
 //! kustomizations, charts) write YAML entry by entry straight into the file's buffer
 //! ([`yaml::Map`]); the rarer kubeadm and raw-manifest files are built as [`yaml::Yaml`] trees and
 //! written by the same writer. Tests read the files back with a YAML parser and assert on
-//! fields rather than on layout. Namespaces are independent, so their files are written on
-//! several threads (`parallel::in_runs`) and collected in declaration order.
+//! fields rather than on layout. Namespaces are independent, so their files are made on
+//! several threads (`parallel::in_runs`) and put into the [`Sink`] as they are made.
 //!
 //! Invariants: file names are derived from entity names only and prefixed by their kind, so
 //! two entities never share a file (a namespace named `kubeadm` would share the kubeadm
@@ -31,7 +31,7 @@
 use std::collections::BTreeMap;
 
 use super::yaml::{self, Map};
-use super::{Files, REGENERATE};
+use super::{Collect, Files, Sink, REGENERATE};
 use crate::model::{Chart, Cluster, Manifest, Model, Namespace, Service};
 
 pub mod flux;
@@ -50,12 +50,17 @@ const MIN_NAMESPACES_PER_THREAD: usize = 256;
 
 /// The files of this target.
 pub fn emit(model: &Model) -> Files {
-    let mut files = Files::new();
+    let files = Collect::default();
+    emit_into(model, &files);
+    files.into_files()
+}
+
+/// The files of this target, into `sink`: each namespace's files as soon as they are made.
+pub fn emit_into(model: &Model, sink: &dyn Sink) {
     let index = Index::new(model);
     for cluster in model.clusters.values() {
-        emit_cluster(model, &index, cluster, &mut files);
+        emit_cluster(model, &index, cluster, sink);
     }
-    files
 }
 
 /// The services, charts and namespaced manifests of each namespace, in declaration order:
@@ -148,37 +153,33 @@ pub fn namespaces_of<'m>(
         .filter(move |namespace| *namespace.cluster == cluster.name)
 }
 
-fn emit_cluster(model: &Model, index: &Index, cluster: &Cluster, files: &mut Files) {
+fn emit_cluster(model: &Model, index: &Index, cluster: &Cluster, sink: &dyn Sink) {
     let root = format!("kubernetes/{}", cluster.name);
     let kubeadm = kubeadm::files(model, cluster);
     for (node, text) in kubeadm.files {
-        files.insert(format!("{root}/kubeadm/{node}.yaml"), text);
+        sink.put(format!("{root}/kubeadm/{node}.yaml"), text);
     }
     if !kubeadm.secrets.is_empty() {
-        files.insert(format!("{root}/secrets.required"), kubeadm.secrets.render());
+        sink.put(format!("{root}/secrets.required"), kubeadm.secrets.render());
     }
     let mut cluster_resources = Vec::new();
     for manifest in raw::cluster_scoped(model, cluster) {
         let file = format!("manifest-{}.yaml", manifest.name);
-        files.insert(format!("{root}/{file}"), raw::file(manifest));
+        sink.put(format!("{root}/{file}"), raw::file(manifest));
         cluster_resources.push(file);
     }
     let namespaces: Vec<&Namespace> = namespaces_of(model, cluster).collect();
-    // Each thread collects its run of namespaces into a map of its own, and the sorted maps
-    // are merged in one pass each, in namespace order (so a later file wins a path, as when
-    // inserting one by one).
-    let runs = crate::parallel::in_runs(&namespaces, MIN_NAMESPACES_PER_THREAD, |run| {
-        let mut run_files = Files::new();
+    // Each thread puts the files of its run of namespaces as it makes them, so that only the
+    // namespaces in progress are in memory when the sink writes to disk.
+    crate::parallel::in_runs(&namespaces, MIN_NAMESPACES_PER_THREAD, |run| {
         for namespace in run {
-            run_files.extend(namespace_files(model, index, namespace, &root));
+            for (path, bytes) in namespace_files(model, index, namespace, &root) {
+                sink.put(path, bytes);
+            }
         }
-        run_files
     });
-    for mut run_files in runs {
-        files.append(&mut run_files);
-    }
     cluster_resources.extend(namespaces.iter().map(|namespace| namespace.name.clone()));
-    files.insert(
+    sink.put(
         format!("{root}/kustomization.yaml"),
         kustomize::kustomization(&cluster_resources),
     );
