@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use crate::emit::{Files, Sink};
@@ -295,13 +295,22 @@ pub struct NewTree {
     limit: u64,
     /// Bytes put so far, written or not.
     total: AtomicU64,
-    /// Every file written, with its blake3 hash, in the order written (sorted by `finish`).
-    hashes: Mutex<Vec<(String, String)>>,
-    /// Directories (relative to out/) known to exist in the new tree.
-    directories: Mutex<BTreeSet<String>>,
-    /// The first failure; nothing is written after it.
+    /// What the writing threads share; each file takes the lock once (and once more for a
+    /// new directory), for a lookup and a push.
+    shared: Mutex<Shared>,
+    /// Set at the first failure; nothing is written after it.
+    failed: AtomicBool,
+    /// The first failure.
     error: Mutex<Option<OutError>>,
     finished: bool,
+}
+
+#[derive(Default)]
+struct Shared {
+    /// Every file put, with its blake3 hash, in the order put (sorted by `finish`).
+    hashes: Vec<(String, String)>,
+    /// Directories (relative to out/) known to exist in the new tree.
+    directories: BTreeSet<String>,
 }
 
 /// Why [`NewTree::finish`] wrote no out/.
@@ -330,8 +339,8 @@ impl NewTree {
             staging,
             limit,
             total: AtomicU64::new(0),
-            hashes: Mutex::default(),
-            directories: Mutex::default(),
+            shared: Mutex::default(),
+            failed: AtomicBool::new(false),
             error: Mutex::default(),
             finished: false,
         })
@@ -341,28 +350,36 @@ impl NewTree {
     /// over its limit or has failed: then the file is only counted.
     pub fn write(&self, path: &str, bytes: &[u8]) {
         let total = self.total.fetch_add(bytes.len() as u64, Ordering::Relaxed);
-        if total + bytes.len() as u64 > self.limit || locked(&self.error).is_some() {
+        if total + bytes.len() as u64 > self.limit || self.failed.load(Ordering::Relaxed) {
             return;
         }
+        let entry = (path.to_string(), hash(bytes));
         let directory = path.rsplit_once('/').map_or("", |(directory, _)| directory);
-        // Directories are created outside the lock, so that threads wait for each other only
-        // to look up a name; two threads creating the same directory is harmless.
-        let result = if directory.is_empty() || locked(&self.directories).contains(directory) {
+        let known = {
+            let mut shared = locked(&self.shared);
+            shared.hashes.push(entry);
+            directory.is_empty() || shared.directories.contains(directory)
+        };
+        // Directories are created outside the lock; two threads creating the same directory
+        // is harmless.
+        let result = if known {
             Ok(())
         } else {
             let full = self.staging.join(directory);
             fs::create_dir_all(&full)
                 .map(|()| {
-                    locked(&self.directories).insert(directory.to_string());
+                    locked(&self.shared)
+                        .directories
+                        .insert(directory.to_string());
                 })
                 .map_err(|e| io_error(&full, e))
         };
         let full = self.staging.join(path);
-        match result.and_then(|()| fs::write(&full, bytes).map_err(|e| io_error(&full, e))) {
-            Ok(()) => locked(&self.hashes).push((path.to_string(), hash(bytes))),
-            Err(error) => {
-                locked(&self.error).get_or_insert(error);
-            }
+        if let Err(error) =
+            result.and_then(|()| fs::write(&full, bytes).map_err(|e| io_error(&full, e)))
+        {
+            self.failed.store(true, Ordering::Relaxed);
+            locked(&self.error).get_or_insert(error);
         }
     }
 
@@ -376,7 +393,7 @@ impl NewTree {
         if let Some(error) = locked(&self.error).take() {
             return Err(Unfinished::Failed(error));
         }
-        let hashes = std::mem::take(&mut *locked(&self.hashes));
+        let hashes = std::mem::take(&mut locked(&self.shared).hashes);
         let count = hashes.len();
         let files: BTreeMap<String, String> = hashes.into_iter().collect();
         if files.len() != count {
