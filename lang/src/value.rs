@@ -17,8 +17,11 @@ pub type Name = std::sync::Arc<str>;
 /// A map from names, for lookups among thousands of entities, where a B-tree of strings costs
 /// a dozen string comparisons a lookup. It iterates in insertion order; its hasher has fixed
 /// keys, so nothing about it varies between runs.
-pub type NameMap<V> =
-    indexmap::IndexMap<Name, V, std::hash::BuildHasherDefault<std::hash::DefaultHasher>>;
+pub type NameMap<V> = indexmap::IndexMap<Name, V, FixedHasher>;
+
+/// The hasher of [`NameMap`]: foldhash with its fixed seed (SipHash, the standard library's,
+/// was a twentieth of a large check, hashing short names).
+pub type FixedHasher = foldhash::fast::FixedState;
 
 /// A value of the language. Cheap to clone: compound values are shared.
 #[derive(Clone, Debug, PartialEq)]
