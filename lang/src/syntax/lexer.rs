@@ -337,6 +337,19 @@ impl<'a> Lexer<'a> {
                 return Some((Tok::Ident(self.name(&rest[..len])), len));
             }
         }
+        // And for a number (`8000`, `128MiB`, `1_000`): a MAC, an IPv6 or an IPv4 address that
+        // starts with a digit has `:` or `.` right after its first group of digits and letters,
+        // so without one, each literal below would fail and the number is what remains.
+        let bytes = rest.as_bytes();
+        if bytes.first().is_some_and(u8::is_ascii_digit) {
+            let run = bytes
+                .iter()
+                .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+                .count();
+            if !matches!(bytes.get(run), Some(b':' | b'.')) {
+                return self.number(rest, start);
+            }
+        }
         if let Ok((after, mac)) = literal_mac(rest) {
             if !after.starts_with(is_word_char) {
                 return Some((Tok::Mac(mac), rest.len() - after.len()));
@@ -814,6 +827,28 @@ mod tests {
             toks("bc:24:11:0a:00:01"),
             vec![Tok::Mac([0xbc, 0x24, 0x11, 0x0a, 0, 1])]
         );
+    }
+
+    #[test]
+    fn literals_that_start_with_a_digit() {
+        // Numbers take a fast path; MACs and addresses that start with a digit must not.
+        assert_eq!(toks("8000,"), vec![Tok::Int(8000), Tok::Punct(",")]);
+        assert_eq!(toks("128MiB}"), vec![Tok::Size(128 << 20), Tok::Punct("}")]);
+        assert_eq!(toks("30s"), vec![Tok::Duration(30_000)]);
+        assert_eq!(
+            toks("02:00:00:0a:00:01"),
+            vec![Tok::Mac([2, 0, 0, 0x0a, 0, 1])]
+        );
+        assert_eq!(
+            toks("2001:db8::1"),
+            vec![Tok::Ip("2001:db8::1".parse().unwrap())]
+        );
+        assert_eq!(toks("10.0.0.1"), vec![Tok::Ip("10.0.0.1".parse().unwrap())]);
+        assert_eq!(
+            toks("1..3"),
+            vec![Tok::Int(1), Tok::Punct(".."), Tok::Int(3)]
+        );
+        assert_eq!(toks("2-1"), vec![Tok::Int(2), Tok::Punct("-"), Tok::Int(1)]);
     }
 
     #[test]
