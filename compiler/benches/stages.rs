@@ -315,17 +315,23 @@ mod emit {
 /// lock. The emitters' and the file system's time together, overlapped as `plat build` does.
 #[divan::bench(args = sizes(), sample_count = 10, sample_size = 1, max_time = 20)]
 fn first_build(bencher: Bencher, apps: usize) {
+    into_empty_out(bencher, apps, |platform, out, sources_hash| {
+        let tree = plat::out::NewTree::create(out, u64::MAX).expect("start the tree");
+        plat::build::outputs_into(&platform.model, &tree);
+        tree.finish(sources_hash.to_string())
+            .expect("finish the tree");
+    });
+}
+
+/// Times `write` into an out/ in a fresh temporary directory per run (made before and removed
+/// after it, untimed), counting the platform's output bytes.
+fn into_empty_out(bencher: Bencher, apps: usize, write: impl Fn(&Platform, &Path, &str)) {
     let platform = platform(apps);
     let sources_hash = platform.disk(|disk| disk.sources_hash.clone());
     bencher
         .counter(BytesCount::new(platform.output_bytes))
         .with_inputs(scratch)
-        .bench_local_refs(|dir| {
-            let tree = plat::out::NewTree::create(&dir.path().join("out"), u64::MAX)
-                .expect("start the tree");
-            plat::build::outputs_into(&platform.model, &tree);
-            tree.finish(sources_hash.clone()).expect("finish the tree")
-        });
+        .bench_local_refs(|dir| write(&platform, &dir.path().join("out"), &sources_hash));
 }
 
 /// Writing every file into an empty out/; the temporary directory is made before and removed
@@ -339,14 +345,9 @@ fn first_build(bencher: Bencher, apps: usize) {
     max_time = 20
 )]
 fn write_out(bencher: Bencher, apps: usize) {
-    let platform = platform(apps);
-    let sources_hash = platform.disk(|disk| disk.sources_hash.clone());
-    bencher
-        .counter(BytesCount::new(platform.output_bytes))
-        .with_inputs(scratch)
-        .bench_local_refs(|dir| {
-            write_files(&dir.path().join("out"), &platform.files, &sources_hash)
-        });
+    into_empty_out(bencher, apps, |platform, out, sources_hash| {
+        write_files(out, &platform.files, sources_hash)
+    });
 }
 
 #[divan::bench(args = sizes(), sample_count = 20, sample_size = 1, max_time = 4)]

@@ -635,12 +635,18 @@ mod tests {
         tree.put("a/one".into(), vec![b'x'; 6]);
         tree.put("a/two".into(), vec![b'x'; 6]);
         tree.put("b/three".into(), vec![b'x'; 6]);
-        match tree.finish("src".into()) {
-            Err(Unfinished::TooBig(total)) => assert_eq!(total, 18),
+        match unfinished(&dir, tree) {
+            Unfinished::TooBig(total) => assert_eq!(total, 18),
             other => panic!("{other:?}"),
         }
-        assert!(entries(&dir).is_empty(), "{:?}", entries(&dir));
-        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Why `tree` does not finish, after checking that it left nothing in `dir` (then removed).
+    fn unfinished(dir: &Path, tree: NewTree) -> Unfinished {
+        let why = tree.finish("src".into()).expect_err("an unfinished tree");
+        assert!(entries(dir).is_empty(), "{:?}", entries(dir));
+        fs::remove_dir_all(dir).unwrap();
+        why
     }
 
     #[test]
@@ -649,14 +655,10 @@ mod tests {
         let tree = NewTree::create(&out, u64::MAX).unwrap();
         tree.put("a/same".into(), b"1".to_vec());
         tree.put("a/same".into(), b"2".to_vec());
-        match tree.finish("src".into()) {
-            Err(Unfinished::Failed(error)) => {
-                assert!(error.message.contains("same path"), "{error}")
-            }
+        match unfinished(&dir, tree) {
+            Unfinished::Failed(error) => assert!(error.message.contains("same path"), "{error}"),
             other => panic!("{other:?}"),
         }
-        assert!(entries(&dir).is_empty(), "{:?}", entries(&dir));
-        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
@@ -667,14 +669,10 @@ mod tests {
         // `a` is a file, so nothing can be written below it.
         tree.put("a/b".into(), b"below a file\n".to_vec());
         tree.put("c".into(), b"after the failure\n".to_vec());
-        match tree.finish("src".into()) {
-            Err(Unfinished::Failed(error)) => {
-                assert!(error.path.ends_with("a"), "{error}")
-            }
+        match unfinished(&dir, tree) {
+            Unfinished::Failed(error) => assert!(error.path.ends_with("a"), "{error}"),
             other => panic!("{other:?}"),
         }
-        assert!(entries(&dir).is_empty(), "{:?}", entries(&dir));
-        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
