@@ -120,14 +120,33 @@ pub fn matches(out: &Path, compiler: &str, sources: &str) -> bool {
         return false;
     }
     let owned: Vec<(&String, &String)> = lock.files.iter().collect();
-    let unchanged = |(path, expected): &(&String, &String)| match fs::read(out.join(path)) {
-        Ok(bytes) if hash(&bytes) == **expected => Ok(()),
-        _ => Err(OutError {
-            path: out.join(path),
-            message: "differs".into(),
-        }),
-    };
-    in_parallel(&owned, unchanged).is_ok()
+    crate::parallel::in_runs(&owned, 1, |run| {
+        let mut buffer = vec![0; 64 << 10];
+        run.iter().all(|(path, expected)| {
+            hash_file(&out.join(path), &mut buffer)
+                .is_some_and(|hash| hash.to_hex().as_str() == expected.as_str())
+        })
+    })
+    .into_iter()
+    .all(|unchanged| unchanged)
+}
+
+/// blake3 of the file at `path`, in as few system calls as a regular file allows: `open`, one
+/// `read` into `buffer` when the file is smaller than it, `close` (`fs::read` also asks for the
+/// size and reads once more to see the end, which made a no-op build of 30,000 files a third
+/// slower). A short read is taken as the end of the file, as it is for a regular file; were it
+/// not, the hash would differ and the caller would build in full, which is always correct.
+fn hash_file(path: &Path, buffer: &mut [u8]) -> Option<blake3::Hash> {
+    use std::io::Read;
+    let mut file = fs::File::open(path).ok()?;
+    let mut hasher = blake3::Hasher::new();
+    loop {
+        let read = file.read(buffer).ok()?;
+        hasher.update(&buffer[..read]);
+        if read < buffer.len() {
+            return Some(hasher.finalize());
+        }
+    }
 }
 
 /// What a build did or would do.
@@ -673,6 +692,24 @@ mod tests {
             Unfinished::Failed(error) => assert!(error.path.ends_with("a"), "{error}"),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn hash_file_agrees_with_hashing_the_bytes_whatever_the_size() {
+        let (dir, _) = scratch("hash-file");
+        let mut buffer = vec![0; 16];
+        for size in [0, 1, 15, 16, 17, 32, 100] {
+            let bytes: Vec<u8> = (0..size).map(|i| i as u8).collect();
+            let path = dir.join(format!("f{size}"));
+            fs::write(&path, &bytes).unwrap();
+            assert_eq!(
+                hash_file(&path, &mut buffer),
+                Some(blake3::hash(&bytes)),
+                "{size}"
+            );
+        }
+        assert_eq!(hash_file(&dir.join("missing"), &mut buffer), None);
+        fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
