@@ -21,8 +21,10 @@ pub fn outputs(model: &Model) -> Files {
 /// [`outputs`], put into `sink` as they are made. The summary comes first, so that its memory
 /// is free again before the emitters start.
 pub fn outputs_into(model: &Model, sink: &dyn Sink) {
-    let summary = crate::summary::render(&crate::summary::summarize(model));
-    sink.put(crate::summary::PATH.to_string(), summary.into_bytes());
+    sink.put(
+        crate::summary::PATH.to_string(),
+        crate::summary::text(model).into_bytes(),
+    );
     crate::emit::all_into(model, sink);
 }
 

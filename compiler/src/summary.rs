@@ -124,16 +124,20 @@ fn kind_of(object: &str) -> &str {
 /// The summary of `model`.
 pub fn summarize(model: &Model) -> Summary {
     let mut summary = Summary::new();
-    let mut put = |object: String, fields: Vec<(String, String)>| {
+    each_object(model, &mut |object, fields| {
         summary.entry(object).or_default().extend(fields);
-    };
-    infrastructure(model, &mut put);
-    network(model, &mut put);
+    });
+    summary
+}
+
+/// Every object of `model` with its fields, in model order (an object's fields in no order).
+fn each_object(model: &Model, put: &mut Put) {
+    infrastructure(model, put);
+    network(model, put);
     for vm in model.vms.values() {
         put(format!("vm {}", vm.name), vm_fields(vm));
     }
-    kubernetes(model, &mut put);
-    summary
+    kubernetes(model, put);
 }
 
 type Put<'a> = dyn FnMut(String, Vec<(String, String)>) + 'a;
@@ -390,6 +394,79 @@ pub fn render(summary: &Summary) -> String {
     text
 }
 
+/// The text of `out/plat.model.json` for `model`: `render(&summarize(model))`, without the
+/// whole summary in memory at once (at 10,000 applications its maps were the peak of a first
+/// build): each object is written out as soon as it is summarized, and the objects are then
+/// joined in key order. The layout is serde_json's pretty printing, which `render` uses; a
+/// test holds the two equal.
+pub fn text(model: &Model) -> String {
+    let mut objects: BTreeMap<String, String> = BTreeMap::new();
+    let mut repeated = false;
+    each_object(model, &mut |object, fields| {
+        let fields = object_fields(fields);
+        repeated |= objects.insert(object, fields).is_some();
+    });
+    if repeated {
+        // An object put twice has its fields merged; no model does that (an object is its
+        // kind and unique name), but should one, the whole summary says what that means.
+        return render(&summarize(model));
+    }
+    let generated = format!(
+        "by plat, do not edit; regenerate with `{}`",
+        crate::emit::REGENERATE
+    );
+    let mut out = String::with_capacity(
+        objects
+            .iter()
+            .map(|(object, fields)| object.len() + fields.len() + 16)
+            .sum::<usize>()
+            + 128,
+    );
+    out.push_str("{\n  \"generated\": ");
+    out.push_str(&json_string(&generated));
+    out.push_str(",\n  \"version\": 1,\n  \"objects\": ");
+    if objects.is_empty() {
+        out.push_str("{}");
+    } else {
+        out.push('{');
+        for (i, (object, fields)) in objects.into_iter().enumerate() {
+            out.push_str(if i == 0 { "\n    " } else { ",\n    " });
+            out.push_str(&json_string(&object));
+            out.push_str(": ");
+            out.push_str(&fields);
+        }
+        out.push_str("\n  }");
+    }
+    out.push_str("\n}\n");
+    out
+}
+
+/// An object's fields as serde_json pretty-prints them at the depth of `objects`: sorted by
+/// name, the last value of a name repeated winning (as when extending a map).
+fn object_fields(mut fields: Vec<(String, String)>) -> String {
+    fields.reverse();
+    // A stable sort of the reversed fields puts the last given of each name first.
+    fields.sort_by(|a, b| a.0.cmp(&b.0));
+    fields.dedup_by(|later, first| later.0 == first.0);
+    if fields.is_empty() {
+        return "{}".to_string();
+    }
+    let mut out = String::from("{");
+    for (i, (name, value)) in fields.iter().enumerate() {
+        out.push_str(if i == 0 { "\n      " } else { ",\n      " });
+        out.push_str(&json_string(name));
+        out.push_str(": ");
+        out.push_str(&json_string(value));
+    }
+    out.push_str("\n    }");
+    out
+}
+
+/// `text` as a JSON string, escaped as serde_json escapes it.
+fn json_string(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_default()
+}
+
 /// Parses `out/plat.model.json`; `None` when it is not a summary this version wrote.
 pub fn parse(text: &str) -> Option<Summary> {
     let document: Value = serde_json::from_str(text).ok()?;
@@ -508,6 +585,37 @@ fn ports((from, to): (u16, u16)) -> String {
 mod tests {
     use super::*;
     use crate::model::fixture;
+
+    #[test]
+    fn text_is_the_rendered_summary() {
+        let mut odd = fixture::small();
+        // Names that need escaping, and no VMs, hosts or anything else at all.
+        odd.vms["cp-1"].name = "cp-\"1\"\\\u{1}é".to_string();
+        let empty = Model::default();
+        for model in [
+            fixture::small(),
+            crate::emit::k8s::tests::full(),
+            odd,
+            empty,
+        ] {
+            assert_eq!(text(&model), render(&summarize(&model)));
+        }
+        let repeated: Vec<(String, String)> = vec![
+            ("b".into(), "1".into()),
+            ("a".into(), "2".into()),
+            ("b".into(), "3".into()),
+        ];
+        // A name given twice keeps its last value, as extending a map does.
+        let merged: BTreeMap<String, String> = repeated.iter().cloned().collect();
+        assert_eq!(
+            object_fields(repeated),
+            object_fields(merged.into_iter().collect())
+        );
+        assert!(
+            object_fields(vec![("b".into(), "1".into()), ("b".into(), "3".into())])
+                .contains("\"b\": \"3\"")
+        );
+    }
 
     #[test]
     fn summary_round_trips_through_json() {
