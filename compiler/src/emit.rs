@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Mutex, PoisonError};
 
 use crate::model::Model;
+use crate::parallel::locked;
 
 pub mod cloud_init;
 pub mod k8s;
@@ -42,10 +43,7 @@ impl Collect {
 
 impl Sink for Collect {
     fn put(&self, path: String, bytes: Vec<u8>) {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(path, bytes);
+        locked(&self.0).insert(path, bytes);
     }
 }
 
@@ -103,7 +101,7 @@ impl Sink for SecretScan<'_> {
     fn put(&self, path: String, bytes: Vec<u8>) {
         let names = secret_references(&bytes);
         if !names.is_empty() {
-            let mut used = self.used.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut used = locked(&self.used);
             for name in names {
                 used.entry(name).or_default().insert(path.clone());
             }
@@ -116,7 +114,7 @@ impl SecretScan<'_> {
     /// `secrets.required`: each secret, with the files that use it, sorted; `None` when no
     /// file refers to a secret.
     fn render(&self) -> Option<Vec<u8>> {
-        let used = self.used.lock().unwrap_or_else(PoisonError::into_inner);
+        let used = locked(&self.used);
         if used.is_empty() {
             return None;
         }

@@ -18,9 +18,10 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::Mutex;
 
 use crate::emit::{Files, Sink};
+use crate::parallel::locked;
 
 /// The compiler a lock records: its version and the fingerprint of its sources (`build.rs`),
 /// so that a changed compiler is never mistaken for the one that wrote out/.
@@ -285,7 +286,14 @@ fn write_new(out: &Path, files: &Files, lock: &Lock) -> Result<(), OutError> {
     let tree = NewTree::create(out, u64::MAX)?;
     let paths: Vec<&String> = files.keys().collect();
     in_parallel(&paths, |path| {
-        tree.write(path, &files[*path]);
+        let bytes = &files[*path];
+        // The lock has hashed every file already.
+        tree.write_with(path, bytes, || {
+            lock.files
+                .get(*path)
+                .cloned()
+                .unwrap_or_else(|| hash(bytes))
+        });
         Ok(())
     })?;
     match tree.finish(lock.sources.clone()) {
@@ -368,11 +376,16 @@ impl NewTree {
     /// Writes the file at `path` (relative to out/) into the tree, unless the tree is already
     /// over its limit or has failed: then the file is only counted.
     pub fn write(&self, path: &str, bytes: &[u8]) {
+        self.write_with(path, bytes, || hash(bytes));
+    }
+
+    /// [`NewTree::write`], with the file's hash from `hash` (when the caller has it already).
+    fn write_with(&self, path: &str, bytes: &[u8], hash: impl FnOnce() -> String) {
         let total = self.total.fetch_add(bytes.len() as u64, Ordering::Relaxed);
         if total + bytes.len() as u64 > self.limit || self.failed.load(Ordering::Relaxed) {
             return;
         }
-        let entry = (path.to_string(), hash(bytes));
+        let entry = (path.to_string(), hash());
         let directory = path.rsplit_once('/').map_or("", |(directory, _)| directory);
         let known = {
             let mut shared = locked(&self.shared);
@@ -440,11 +453,6 @@ impl NewTree {
         self.finished = true;
         Ok(count)
     }
-}
-
-/// The data behind `mutex`, also after a panic elsewhere (which is resumed anyway).
-fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Sink for NewTree {

@@ -1,7 +1,7 @@
 //! Work split over the cores in a way that cannot change a result: contiguous runs of the
 //! items, one scoped thread each, the results returned in item order whatever the
 //! scheduling. Used by the Kubernetes emitter (namespaces) and by out/ (writing and hashing
-//! files).
+//! files). Also the one way the threads' shared mutexes are locked ([`locked`]).
 
 /// The most threads one piece of work is split over.
 const MAX_THREADS: usize = 8;
@@ -34,6 +34,14 @@ pub fn in_runs<T: Sync, R: Send>(
         }
         results
     })
+}
+
+/// The data behind `mutex`, also after a panic on another thread (which `in_runs` and the
+/// scoped threads that share a mutex resume anyway): a poisoned lock is not a second error.
+pub fn locked<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[cfg(test)]

@@ -381,10 +381,7 @@ pub fn render(summary: &Summary) -> String {
         objects: &'a Summary,
     }
     let document = Document {
-        generated: format!(
-            "by plat, do not edit; regenerate with `{}`",
-            crate::emit::REGENERATE
-        ),
+        generated: generated(),
         version: 1,
         objects: summary,
     };
@@ -411,10 +408,6 @@ pub fn text(model: &Model) -> String {
         // kind and unique name), but should one, the whole summary says what that means.
         return render(&summarize(model));
     }
-    let generated = format!(
-        "by plat, do not edit; regenerate with `{}`",
-        crate::emit::REGENERATE
-    );
     let mut out = String::with_capacity(
         objects
             .iter()
@@ -423,7 +416,7 @@ pub fn text(model: &Model) -> String {
             + 128,
     );
     out.push_str("{\n  \"generated\": ");
-    out.push_str(&json_string(&generated));
+    out.push_str(&json_string(&generated()));
     out.push_str(",\n  \"version\": 1,\n  \"objects\": ");
     if objects.is_empty() {
         out.push_str("{}");
@@ -439,6 +432,14 @@ pub fn text(model: &Model) -> String {
     }
     out.push_str("\n}\n");
     out
+}
+
+/// The summary's `generated` line.
+fn generated() -> String {
+    format!(
+        "by plat, do not edit; regenerate with `{}`",
+        crate::emit::REGENERATE
+    )
 }
 
 /// An object's fields as serde_json pretty-prints them at the depth of `objects`: sorted by

@@ -1215,15 +1215,17 @@ impl Parser<'_> {
     }
 
     fn plain_parts(raw: Vec<(Option<String>, Option<Expr>, Span)>) -> Vec<StrPart> {
-        // A new vector of exactly the parts: collecting in place would keep `raw`'s larger
-        // allocation alive for as long as the syntax tree.
-        let mut parts = Vec::with_capacity(raw.len());
-        parts.extend(raw.into_iter().map(|(text, expr, _)| match (text, expr) {
-            (Some(text), _) => StrPart::Lit(text),
-            (None, Some(expr)) => StrPart::Interp(Box::new(expr)),
-            (None, None) => StrPart::Lit(String::new()),
-        }));
-        parts
+        // `exact`: collecting in place keeps `raw`'s larger allocation, for as long as the
+        // syntax tree lives.
+        exact(
+            raw.into_iter()
+                .map(|(text, expr, _)| match (text, expr) {
+                    (Some(text), _) => StrPart::Lit(text),
+                    (None, Some(expr)) => StrPart::Interp(Box::new(expr)),
+                    (None, None) => StrPart::Lit(String::new()),
+                })
+                .collect(),
+        )
     }
 
     /// `"""` strings: drop the first line break, the last line if it is only indentation, and
