@@ -17,7 +17,9 @@ const VMS: &str = include_str!("cli/vms.plat");
 /// the same depth, so both kinds of build reach the same places):
 /// - `kubernetes/main/../../../victim/namespace.yaml` is `victim/namespace.yaml`;
 /// - `cloud-init/../../victim-vm/user-data` is `victim-vm/user-data`;
-/// - `kubernetes/main/manifest-x/../../../../victim.yaml` is `victim.yaml`.
+/// - `kubernetes/main/manifest-x/../../../../victim.yaml` is `victim.yaml`;
+/// - `kubernetes/main/web/service-../../../../../../escaped.yaml` is `escaped.yaml`, a file that
+///   does not exist yet: the build must not create it either.
 const EVIL: &str = r#"
 namespace "../../../victim" { cluster = cluster.main }
 
@@ -32,6 +34,13 @@ vm "../../victim-vm" {
 manifest "x/../../../../victim" {
   cluster = cluster.main
   body    = { apiVersion = "v1", kind = "ConfigMap", metadata = { name = "x" } }
+}
+
+service "../../../../../../escaped" {
+  namespace = namespace.web
+  image     = "traefik/whoami:v1.10.3"
+  port      = 80
+  resources = { millicpu = 100, memory = 64MiB }
 }
 "#;
 
@@ -85,8 +94,8 @@ impl Project {
         (code, String::from_utf8_lossy(&output.stderr).into_owned())
     }
 
-    /// Every entry below `under` (a directory of the project) with a file's bytes (`None` for
-    /// a directory), paths relative to the project; `skip_out` leaves out/ itself out.
+    /// Every entry of the project directory with a file's bytes (`None` for a directory),
+    /// paths relative to the project; `skip_out` leaves out/ and everything in it out.
     fn entries(&self, skip_out: bool) -> BTreeMap<String, Option<Vec<u8>>> {
         let root = self.dir.path();
         walkdir::WalkDir::new(root)
@@ -130,10 +139,14 @@ fn assert_refused(project: &Project, code: i32, stderr: &str) {
     assert_eq!(code, 1, "{stderr}");
     assert_eq!(
         stderr.matches("name::path-segment").count(),
-        3,
+        4,
         "one diagnostic per name expected:\n{stderr}"
     );
     assert!(stderr.contains("nothing was written"), "{stderr}");
+    assert!(
+        !project.path("escaped.yaml").exists(),
+        "escaped.yaml was created"
+    );
     for (path, text) in VICTIMS {
         let now = std::fs::read_to_string(project.path(path))
             .unwrap_or_else(|error| panic!("{path}: {error}"));
