@@ -23,6 +23,7 @@ pub use plat_lang::value::Cidr;
 pub mod fixture;
 pub mod ids;
 pub mod lower;
+pub mod names;
 
 /// A value with the span of the source that produced it.
 #[derive(Clone, Debug, PartialEq)]

@@ -23,6 +23,15 @@ pub fn lower(program: &Program) -> (Model, Vec<Diagnostic>) {
     reserve(&mut model, program);
     for entity in &program.entities {
         let name = entity.id.name.to_string();
+        // Every named entity's name may become a path segment in out/ (`names`). A refused
+        // name is reported and the entity still lowered, so that its other problems and those
+        // of entities referring to it are reported in the same run; a build with an error
+        // writes nothing, so the name never reaches a path.
+        if &*entity.id.kind != "site" {
+            lower
+                .diagnostics
+                .extend(names::check(&entity.id.kind, &name, entity.span));
+        }
         let r = Rec {
             record: &entity.value,
             span: entity.span,
