@@ -1,8 +1,6 @@
 //! What a build produces besides the targets' files, what it records about its inputs, and
 //! the no-op check that uses it.
 
-use std::path::Path;
-
 use plat_lang::load::Loader;
 
 use crate::compile::{Compilation, PRELUDE};
@@ -58,11 +56,11 @@ pub fn project_hash(project: &Project) -> Option<String> {
 
 /// True when `out` already holds what `project` compiles to: `plat.lock` records this
 /// compiler and the project's current [`project_hash`], and every owned file is intact
-/// ([`crate::out::matches`]). Then compiling and emitting would change nothing. When the
-/// project loads files other than its own (an import outside them), the hashes differ and
-/// the answer is false: a full build runs.
-pub fn up_to_date(project: &Project, out: &Path) -> bool {
-    project_hash(project).is_some_and(|hash| crate::out::matches(out, crate::out::COMPILER, &hash))
+/// ([`crate::out::Out::matches`]). Then compiling and emitting would change nothing. When
+/// the project loads files other than its own (an import outside them), the hashes differ
+/// and the answer is false: a full build runs.
+pub fn up_to_date(project: &Project, out: &crate::out::Out) -> bool {
+    project_hash(project).is_some_and(|hash| out.matches(crate::out::COMPILER, &hash))
 }
 
 fn hash_sources(mut files: Vec<(&str, &str)>) -> String {

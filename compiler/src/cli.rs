@@ -348,10 +348,41 @@ fn build(
         Ok(p) => p,
         Err(code) => return code,
     };
+    // The existing out/, if any, before anything else: a build takes the build lock and
+    // finishes (or undoes) an interrupted rebuild; `--check` refuses a tree left mid-rebuild.
+    let opened = if check_only {
+        crate::out::Out::open_to_read(&out)
+    } else {
+        crate::out::Out::open_for_build(&out)
+    };
+    let existing = match opened {
+        Ok(existing) => existing,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    match existing.as_ref().map(|o| o.recovered()) {
+        Some(crate::out::Recovered::RolledForward) => eprintln!(
+            "plat: finished the rebuild of {} that was interrupted after it committed",
+            out.display()
+        ),
+        Some(crate::out::Recovered::RolledBack) => eprintln!(
+            "plat: removed what an interrupted rebuild of {} had staged; it was left as before that build",
+            out.display()
+        ),
+        _ => {}
+    }
     // Nothing changed since the last build: skip compiling. Not with `--deny warnings`, whose
-    // verdict needs the diagnostics, which only a compilation gives.
-    // `--check` always compiles: it is the proof CI relies on.
-    if !deny && !check_only && crate::build::up_to_date(&project, &out) {
+    // verdict needs the diagnostics, which only a compilation gives. "Up to date" is said only
+    // after every owned file was found with its recorded hash. `--check` always compiles: it
+    // is the proof CI relies on.
+    if !deny
+        && !check_only
+        && existing
+            .as_ref()
+            .is_some_and(|o| crate::build::up_to_date(&project, o))
+    {
         eprintln!(
             "plat: {} is up to date (sources unchanged since the last build)",
             out.display()
@@ -384,7 +415,7 @@ fn build(
         }
         None => false,
     };
-    if !check_only && !out.exists() {
+    if !check_only && existing.is_none() {
         // A first build: each file goes to disk as soon as it is made (out::NewTree).
         let tree = match crate::out::NewTree::create(&out, limit) {
             Ok(tree) => tree,
@@ -420,7 +451,11 @@ fn build(
     }
     drop(texts);
     let lock = crate::out::Lock::new(sources, &files);
-    let plan = match crate::out::plan(&out, &files, &lock) {
+    let planned = match &existing {
+        Some(existing) => existing.plan(&files, &lock),
+        None => Ok(crate::out::Plan::all_new(&files)),
+    };
+    let plan = match planned {
         Ok(plan) => plan,
         Err(error) => {
             eprintln!("error: {error}");
@@ -441,9 +476,21 @@ fn build(
                 shown(path)
             );
         }
+        for (path, what) in &plan.kept {
+            eprintln!(
+                "extra: {} (no longer generated, and {what}: would be left in place and disowned)",
+                shown(path)
+            );
+        }
         for path in &plan.conflicts {
             eprintln!(
                 "conflict: {} (exists but is not owned by plat)",
+                shown(path)
+            );
+        }
+        for (path, what) in &plan.obstacles {
+            eprintln!(
+                "conflict: {} ({what}; plat writes only regular files and never follows links)",
                 shown(path)
             );
         }
@@ -451,6 +498,7 @@ fn build(
             && plan.added.is_empty()
             && plan.changed.is_empty()
             && plan.removed.is_empty()
+            && plan.kept.is_empty()
         {
             eprintln!("differs: {}", shown(crate::out::LOCK));
         }
@@ -468,18 +516,34 @@ fn build(
         );
         return ExitCode::from(1);
     }
-    if !plan.conflicts.is_empty() {
+    if !plan.conflicts.is_empty() || !plan.obstacles.is_empty() {
         for path in &plan.conflicts {
             eprintln!(
                 "error: {} exists but plat does not own it (it is not in plat.lock); move it away",
                 shown(path)
             );
         }
+        for (path, what) in &plan.obstacles {
+            eprintln!(
+                "error: {}: {what}; plat writes only regular files and never follows links: move it away",
+                shown(path)
+            );
+        }
         return ExitCode::from(1);
     }
-    if let Err(error) = crate::out::write(&out, &files, &plan, &lock) {
+    let Some(existing) = existing else {
+        eprintln!("error: internal: no out/ to rebuild (this is a bug)");
+        return ExitCode::from(2);
+    };
+    if let Err(error) = existing.write(&files, &plan, &lock) {
         eprintln!("error: {error}");
         return ExitCode::from(2);
+    }
+    for (path, what) in &plan.kept {
+        eprintln!(
+            "warning: {} is no longer generated but {what}: left in place, and plat no longer owns it",
+            shown(path)
+        );
     }
     eprintln!(
         "plat: {} written, {} unchanged, {} removed in {:.2}s",

@@ -16,17 +16,9 @@ use crate::summary::{self, Change, Summary};
 /// The object changes from the summary in `out` to `model`; `None` when out/ has no summary
 /// this version can read (never built, or built by an older plat).
 pub fn object_changes(out: &Path, model: &Model) -> Result<Option<Vec<Change>>, OutError> {
-    let path = out.join(summary::PATH);
-    let old: Option<Summary> = match std::fs::read_to_string(&path) {
-        Ok(text) => summary::parse(&text),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => {
-            return Err(OutError {
-                path,
-                message: e.to_string(),
-            })
-        }
-    };
+    let old: Option<Summary> = crate::out::read(out, summary::PATH)?
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .and_then(|text| summary::parse(&text));
     Ok(old.map(|old| summary::compare(&old, &summary::summarize(model))))
 }
 
@@ -86,13 +78,12 @@ pub fn render_files(
 
 /// The current text of an owned file; empty for a file that does not exist yet.
 fn read(out: &Path, path: &str, added: bool) -> Result<String, OutError> {
-    let full = out.join(path);
-    match std::fs::read(&full) {
-        Ok(bytes) => Ok(String::from_utf8_lossy(&bytes).into_owned()),
-        Err(e) if added && e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
-        Err(e) => Err(OutError {
-            path: full,
-            message: e.to_string(),
+    match crate::out::read(out, path)? {
+        Some(bytes) => Ok(String::from_utf8_lossy(&bytes).into_owned()),
+        None if added => Ok(String::new()),
+        None => Err(OutError {
+            path: out.join(path),
+            message: "no such file".into(),
         }),
     }
 }

@@ -1,27 +1,42 @@
 //! The out/ tree: what plat owns there, how it is written, and how drift is detected.
 //!
-//! Invariants:
-//! - plat owns exactly the files listed in `out/plat.lock`; any other file under out/ is
-//!   the operator's and is never modified or deleted.
-//! - A build into an existing out/ computes everything in memory first; only then does it
-//!   touch the disk. A first build (out/ does not exist) writes each file into a hidden
-//!   directory beside out/ as it is made ([`NewTree`]) and renames it into place at the end,
-//!   so out/ appears whole or not at all, and a failed build leaves nothing.
-//! - Unchanged files are not rewritten (their bytes and modification times stay); changed
-//!   files are written to a temporary file in the same directory and renamed into place;
-//!   the lock is written last, so an interrupted build leaves the previous lock describing
-//!   files that are either old or fully new, never half-written.
-//! - Two builds on the same out/ are refused (`out/.plat-build.lock`).
+//! The safety model (docs/ARCHITECTURE.md, "out/ safety"):
+//! - plat owns exactly the files listed in `out/plat.lock`; any other file under out/ is the
+//!   operator's and is never modified or deleted. Every path plat writes, reads or deletes is
+//!   a plain relative path below out/ ([`path::check`]), whether it came from an emitter, the
+//!   lock or the journal; anything else is refused before the disk is touched.
+//! - Every operation goes through directory handles that never follow links ([`handle`]): a
+//!   symbolic link, FIFO, device or directory where plat expects a regular file (or a
+//!   directory) is an obstacle that the build refuses and `--check` reports, never a place
+//!   plat reads or writes through. Files are read only when regular, with a size bound.
+//! - An owned file that is no longer generated is deleted only when its content still has the
+//!   hash the lock recorded; one changed by hand is left in place and disowned.
+//! - A first build (out/ does not exist) writes into a hidden directory beside out/
+//!   ([`NewTree`]) and renames it into place: out/ appears whole or not at all.
+//! - A rebuild stages every new file in `out/.plat-stage/`, writes the rebuild's intent to
+//!   `out/.plat-journal` (the commit point), then moves the files into place, deletes, and
+//!   installs the new lock. The next run first finishes a journaled rebuild (roll forward) or
+//!   removes an uncommitted stage (roll back), so a crash at any instant leaves, once
+//!   recovered, the old tree or the new one. `--check` and `plat diff` refuse a tree with a
+//!   pending journal.
+//! - Unchanged files are not rewritten (their bytes and modification times stay).
+//! - Two builds on the same out/ are refused (`out/.plat-build.lock`, taken before anything
+//!   else, the no-op check included).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use crate::emit::{Files, Sink};
 use crate::parallel::locked;
+
+mod fault;
+pub mod handle;
+mod journal;
+pub mod path;
+
+use handle::{Dir, Found, Walker};
 
 /// The compiler a lock records: its version and the fingerprint of its sources (`build.rs`),
 /// so that a changed compiler is never mistaken for the one that wrote out/.
@@ -34,6 +49,11 @@ pub const COMPILER: &str = concat!(
 /// The lock file's name inside out/.
 pub const LOCK: &str = "plat.lock";
 const BUILD_LOCK: &str = ".plat-build.lock";
+/// The largest `plat.lock` read (a 100,000-application build's lock is about 30 MB).
+const MAX_LOCK_BYTES: u64 = 256 << 20;
+/// The largest owned file read back; a build never writes a larger one
+/// ([`crate::build::MAX_OUTPUT_BYTES`]).
+pub const MAX_FILE_BYTES: u64 = crate::build::MAX_OUTPUT_BYTES;
 
 /// What `out/plat.lock` records.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -42,8 +62,39 @@ pub struct Lock {
     pub compiler: String,
     /// blake3 of the sources.
     pub sources: String,
-    /// Owned files (path relative to out/) and their blake3 hashes.
+    /// Owned files (plain relative paths below out/) and their blake3 hashes.
     pub files: BTreeMap<String, String>,
+    /// The `digest` line as read (blake3 of the `file` lines); [`Lock::render`] always writes
+    /// the digest of [`Lock::files`], so a lock with a line removed or added by hand no longer
+    /// renders to its own text, and the no-op check ([`Out::matches`]) sees it.
+    read_digest: Option<String>,
+}
+
+/// Why a `plat.lock` was refused: the line (1-based) and what is wrong with it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LockError {
+    /// The line, 1-based (0: the whole file).
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl std::fmt::Display for LockError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.line == 0 {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "line {}: {}", self.line, self.message)
+        }
+    }
+}
+
+/// True when `text` is a blake3 hash as plat writes it: 64 lowercase hex digits.
+fn is_hash(text: &str) -> bool {
+    text.len() == 64
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 impl Lock {
@@ -56,7 +107,21 @@ impl Lock {
                 .iter()
                 .map(|(path, bytes)| (path.clone(), hash(bytes)))
                 .collect(),
+            read_digest: None,
         }
+    }
+
+    /// The digest of the file list: blake3 over the `file` lines as rendered.
+    fn digest(&self) -> String {
+        let mut hasher = blake3::Hasher::new();
+        for (path, hash) in &self.files {
+            hasher.update(b"file ");
+            hasher.update(hash.as_bytes());
+            hasher.update(b" ");
+            hasher.update(path.as_bytes());
+            hasher.update(b"\n");
+        }
+        hasher.finalize().to_hex().to_string()
     }
 
     /// The lock's text: one line per fact, sorted, diff-friendly.
@@ -68,86 +133,104 @@ impl Lock {
         out.push_str(
             "# Generated by `plat build`; do not edit. Files not listed here are never touched.\n",
         );
-        out.push_str("version 1\n");
+        out.push_str("version 2\n");
         out.push_str(&format!("compiler {}\n", self.compiler));
         out.push_str(&format!("sources {}\n", self.sources));
+        out.push_str(&format!("digest {}\n", self.digest()));
         for (path, hash) in &self.files {
             out.push_str(&format!("file {hash} {path}\n"));
         }
         out
     }
 
-    /// Parses a lock; `None` when the text is not a lock plat wrote.
-    pub fn parse(text: &str) -> Option<Lock> {
+    /// True when the lock's `digest` line matches its `file` lines (a lock plat wrote and
+    /// nobody edited). A lock of version 1 has no digest and is never intact.
+    pub fn intact(&self) -> bool {
+        self.read_digest.as_deref() == Some(self.digest().as_str())
+    }
+
+    /// Parses a lock strictly: a `version` line (1 or 2), one `compiler`, one `sources` and (in
+    /// version 2) one `digest` line, `file HASH PATH` lines with a blake3 hash and a plain
+    /// relative path ([`path::check`]) in strictly increasing order, comments and blank
+    /// lines. Anything else is refused with the line and the reason.
+    pub fn parse(text: &str) -> Result<Lock, LockError> {
         let mut lock = Lock::default();
-        let mut version = false;
-        for line in text.lines() {
+        let mut version = None;
+        let mut seen = BTreeSet::new();
+        let wrong = |line: usize, message: String| LockError { line, message };
+        // Lines end at `\n` only: a `\r` stays in the line, and in a path it is refused.
+        for (index, line) in text.split('\n').enumerate() {
+            let number = index + 1;
             if line.starts_with('#') || line.is_empty() {
                 continue;
             }
-            let (key, rest) = line.split_once(' ')?;
+            let (key, rest) = line
+                .split_once(' ')
+                .ok_or_else(|| wrong(number, format!("`{line}` is not a lock line")))?;
+            if key != "file" && !seen.insert(key) {
+                return Err(wrong(number, format!("a second `{key}` line")));
+            }
+            if key != "version" && version.is_none() {
+                return Err(wrong(number, "the `version` line must come first".into()));
+            }
             match key {
-                "version" => version = rest == "1",
+                "version" => match rest {
+                    "1" | "2" => version = Some(rest == "2"),
+                    _ => {
+                        return Err(wrong(
+                            number,
+                            format!("version {rest} is not one this plat reads"),
+                        ))
+                    }
+                },
                 "compiler" => lock.compiler = rest.to_string(),
-                "sources" => lock.sources = rest.to_string(),
+                "sources" if is_hash(rest) => lock.sources = rest.to_string(),
+                "digest" if is_hash(rest) && version == Some(true) => {
+                    lock.read_digest = Some(rest.to_string())
+                }
                 "file" => {
-                    let (hash, path) = rest.split_once(' ')?;
+                    let (hash, path) = rest
+                        .split_once(' ')
+                        .ok_or_else(|| wrong(number, "a `file` line is `file HASH PATH`".into()))?;
+                    if !is_hash(hash) {
+                        return Err(wrong(number, format!("`{hash}` is not a blake3 hash")));
+                    }
+                    path::check(path).map_err(|why| {
+                        wrong(
+                            number,
+                            format!("{path:?} is not a plain relative path below out/: {why}"),
+                        )
+                    })?;
+                    if lock
+                        .files
+                        .last_key_value()
+                        .is_some_and(|(last, _)| last.as_str() >= path)
+                    {
+                        return Err(wrong(
+                            number,
+                            format!("{path:?} is out of order or listed twice"),
+                        ));
+                    }
                     lock.files.insert(path.to_string(), hash.to_string());
                 }
-                _ => return None,
+                _ => return Err(wrong(number, format!("`{line}` is not a lock line"))),
             }
         }
-        version.then_some(lock)
+        for key in ["version", "compiler", "sources"] {
+            if !seen.contains(key) {
+                return Err(wrong(0, format!("the `{key}` line is missing")));
+            }
+        }
+        if version == Some(true) && lock.read_digest.is_none() {
+            return Err(wrong(0, "the `digest` line is missing".into()));
+        }
+        Ok(lock)
     }
 }
 
 /// blake3 of `bytes`, hex.
 pub fn hash(bytes: &[u8]) -> String {
     blake3::hash(bytes).to_hex().to_string()
-}
-
-/// True when `out` holds exactly what `lock` describes: its `plat.lock` is `lock` (same
-/// compiler, same sources hash, same files) and every owned file still has its recorded
-/// hash. A build whose inputs produce `lock` has then nothing to do. Any doubt (a missing
-/// or edited file, an unreadable lock) answers false, and the full build decides.
-pub fn matches(out: &Path, compiler: &str, sources: &str) -> bool {
-    let Ok(text) = fs::read_to_string(out.join(LOCK)) else {
-        return false;
-    };
-    let Some(lock) = Lock::parse(&text) else {
-        return false;
-    };
-    if lock.compiler != compiler || lock.sources != sources || lock.render() != text {
-        return false;
-    }
-    let owned: Vec<(&String, &String)> = lock.files.iter().collect();
-    crate::parallel::in_runs(&owned, 1, |run| {
-        let mut buffer = vec![0; 64 << 10];
-        run.iter().all(|(path, expected)| {
-            hash_file(&out.join(path), &mut buffer)
-                .is_some_and(|hash| hash.to_hex().as_str() == expected.as_str())
-        })
-    })
-    .into_iter()
-    .all(|unchanged| unchanged)
-}
-
-/// blake3 of the file at `path`, in as few system calls as a regular file allows: `open`, one
-/// `read` into `buffer` when the file is smaller than it, `close` (`fs::read` also asks for the
-/// size and reads once more to see the end, which made a no-op build of 30,000 files a third
-/// slower). A short read is taken as the end of the file, as it is for a regular file; were it
-/// not, the hash would differ and the caller would build in full, which is always correct.
-fn hash_file(path: &Path, buffer: &mut [u8]) -> Option<blake3::Hash> {
-    use std::io::Read;
-    let mut file = fs::File::open(path).ok()?;
-    let mut hasher = blake3::Hasher::new();
-    loop {
-        let read = file.read(buffer).ok()?;
-        hasher.update(&buffer[..read]);
-        if read < buffer.len() {
-            return Some(hasher.finalize());
-        }
-    }
 }
 
 /// What a build did or would do.
@@ -157,12 +240,19 @@ pub struct Plan {
     pub added: Vec<String>,
     /// Owned files whose content changes (or was edited by hand).
     pub changed: Vec<String>,
-    /// Owned files that are no longer generated.
+    /// Owned files that are no longer generated, still as plat wrote them: deleted.
     pub removed: Vec<String>,
     /// Files whose content is already right.
     pub unchanged: Vec<String>,
     /// Generated paths that exist but are not owned (the operator's files): a conflict.
     pub conflicts: Vec<String>,
+    /// Paths plat must read or write where something else stands: a symbolic link, a FIFO, a
+    /// device, a directory, or a path through one of those; with what is there, in words.
+    /// The build refuses them; plat never follows or replaces them.
+    pub obstacles: Vec<(String, String)>,
+    /// Owned files that are no longer generated but were changed since plat wrote them (or
+    /// replaced by something else): left in place and disowned, with what changed.
+    pub kept: Vec<(String, String)>,
     /// The lock file itself differs.
     pub lock_changed: bool,
 }
@@ -174,7 +264,18 @@ impl Plan {
             && self.changed.is_empty()
             && self.removed.is_empty()
             && self.conflicts.is_empty()
+            && self.obstacles.is_empty()
+            && self.kept.is_empty()
             && !self.lock_changed
+    }
+
+    /// The plan for an out/ that does not exist: every file is new.
+    pub fn all_new(files: &Files) -> Plan {
+        Plan {
+            added: files.keys().cloned().collect(),
+            lock_changed: true,
+            ..Plan::default()
+        }
     }
 }
 
@@ -193,96 +294,324 @@ impl std::fmt::Display for OutError {
     }
 }
 
-fn io_error(path: &Path, error: std::io::Error) -> OutError {
-    OutError {
-        path: path.to_path_buf(),
-        message: error.to_string(),
-    }
-}
-
-/// Reads the current lock of `out`, if any.
-pub fn read_lock(out: &Path) -> Result<Option<Lock>, OutError> {
-    let path = out.join(LOCK);
-    match fs::read_to_string(&path) {
-        Ok(text) => match Lock::parse(&text) {
-            Some(lock) => Ok(Some(lock)),
-            None => Err(OutError {
-                path,
-                message:
-                    "is not a plat.lock this version can read; move it away to rebuild from scratch"
-                        .into(),
-            }),
-        },
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(io_error(&path, e)),
-    }
-}
-
-/// Compares `files` with what is in `out` (reading every generated path).
-pub fn plan(out: &Path, files: &Files, lock: &Lock) -> Result<Plan, OutError> {
-    if !out.exists() {
-        // Nothing to read: every file is new.
-        return Ok(Plan {
-            added: files.keys().cloned().collect(),
-            lock_changed: true,
-            ..Plan::default()
-        });
-    }
-    let old = read_lock(out)?.unwrap_or_default();
-    let mut plan = Plan::default();
-    for (path, bytes) in files {
-        let full = out.join(path);
-        match fs::read(&full) {
-            Ok(existing) if existing == *bytes => {
-                if old.files.contains_key(path) {
-                    plan.unchanged.push(path.clone());
-                } else {
-                    // Same bytes but not yet listed: the lock will adopt it.
-                    plan.added.push(path.clone());
-                }
-            }
-            Ok(_) if old.files.contains_key(path) => plan.changed.push(path.clone()),
-            Ok(_) => plan.conflicts.push(path.clone()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => plan.added.push(path.clone()),
-            Err(e) => return Err(io_error(&full, e)),
-        }
-    }
-    for path in old.files.keys() {
-        if !files.contains_key(path) && out.join(path).exists() {
-            plan.removed.push(path.clone());
-        }
-    }
-    let lock_path = out.join(LOCK);
-    plan.lock_changed =
-        fs::read_to_string(&lock_path).ok().as_deref() != Some(lock.render().as_str());
-    Ok(plan)
-}
-
-/// Writes `files` into `out` according to `plan`, then the lock.
-pub fn write(out: &Path, files: &Files, plan: &Plan, lock: &Lock) -> Result<(), OutError> {
-    if !out.exists() {
-        return write_new(out, files, lock);
-    }
-    let _guard = BuildLock::acquire(out)?;
-    let paths: Vec<&String> = plan.added.iter().chain(&plan.changed).collect();
-    create_parents(out, &paths)?;
-    in_parallel(&paths, |path| write_file(&out.join(path), &files[*path]))?;
-    for path in &plan.removed {
-        let full = out.join(path);
-        match fs::remove_file(&full) {
-            Ok(()) => remove_empty_parents(out, &full),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(io_error(&full, e)),
-        }
-    }
-    if plan.lock_changed {
-        write_atomic(&out.join(LOCK), lock.render().as_bytes())?;
+/// Refuses a generated path that is not plain: no emitter may name a file outside out/, and
+/// this is the last line of defence behind the names' own checks.
+fn check_generated(out: &Path, files: &Files) -> Result<(), OutError> {
+    for path in files.keys() {
+        path::check(path).map_err(|why| OutError {
+            path: out.to_path_buf(),
+            message: format!("refusing to write {path:?}: {why} (this is a bug in plat)"),
+        })?;
     }
     Ok(())
 }
 
+/// What opening out/ for a build found left by an interrupted one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Recovered {
+    /// Nothing: the last build finished.
+    Nothing,
+    /// A rebuild had committed (its journal was written): it was finished.
+    RolledForward,
+    /// A rebuild had staged files but not committed: they were removed, out/ is as before it.
+    RolledBack,
+}
+
+/// An existing out/ directory, open for a build (holding the build lock) or for reading.
+pub struct Out {
+    path: PathBuf,
+    dir: Arc<Dir>,
+    _build_lock: Option<BuildLock>,
+    recovered: Recovered,
+}
+
+impl Out {
+    /// Opens the existing out/ at `path` to build into it: takes the build lock, then finishes
+    /// a rebuild that committed but did not finish, or removes one that did not commit.
+    /// `None` when out/ does not exist (a first build: [`NewTree`]).
+    pub fn open_for_build(path: &Path) -> Result<Option<Out>, OutError> {
+        let Some(dir) = Dir::open(path)? else {
+            return Ok(None);
+        };
+        let dir = Arc::new(dir);
+        let build_lock = BuildLock::acquire(&dir)?;
+        let recovered = journal::recover(&dir)?;
+        Ok(Some(Out {
+            path: path.to_path_buf(),
+            dir,
+            _build_lock: Some(build_lock),
+            recovered,
+        }))
+    }
+
+    /// Opens the existing out/ at `path` to read it (`--check`, `plat diff`): refused while an
+    /// interrupted rebuild waits to be finished, since the tree may then be half old, half
+    /// new. `None` when out/ does not exist.
+    pub fn open_to_read(path: &Path) -> Result<Option<Out>, OutError> {
+        let Some(dir) = Dir::open(path)? else {
+            return Ok(None);
+        };
+        if dir.exists(journal::JOURNAL) {
+            return Err(OutError {
+                path: dir.path_of(journal::JOURNAL),
+                message: "an interrupted build left out/ between the old tree and the new one; run `plat build` to finish it".into(),
+            });
+        }
+        Ok(Some(Out {
+            path: path.to_path_buf(),
+            dir: Arc::new(dir),
+            _build_lock: None,
+            recovered: Recovered::Nothing,
+        }))
+    }
+
+    /// What opening found of an interrupted build.
+    pub fn recovered(&self) -> &Recovered {
+        &self.recovered
+    }
+
+    /// The current lock, if any; an error when it is not a lock plat wrote.
+    pub fn read_lock(&self) -> Result<Option<Lock>, OutError> {
+        let bytes = match self.dir.read(LOCK, MAX_LOCK_BYTES)? {
+            Found::Missing => return Ok(None),
+            Found::File(bytes) => bytes,
+            Found::Obstacle(what) => {
+                return Err(OutError {
+                    path: self.dir.path_of(LOCK),
+                    message: format!("is {what}, not a lock file plat wrote; move it away"),
+                })
+            }
+            Found::TooBig(size) => {
+                return Err(OutError {
+                    path: self.dir.path_of(LOCK),
+                    message: format!("is {size} bytes, more than a lock can be; move it away"),
+                })
+            }
+        };
+        let refused = |message: String| {
+            OutError {
+            path: self.dir.path_of(LOCK),
+            message: format!("{message}; this is not a lock plat wrote (fix or remove the line, or move the file away to start over)"),
+        }
+        };
+        let text = String::from_utf8(bytes).map_err(|_| refused("is not UTF-8".into()))?;
+        Lock::parse(&text)
+            .map(Some)
+            .map_err(|e| refused(e.to_string()))
+    }
+
+    /// True when out/ holds exactly what a build by `compiler` of sources hashing to `sources`
+    /// would write: the lock is intact, was written for those, and every owned file still has
+    /// its recorded hash. Any doubt answers false, and the full build decides (and repairs).
+    pub fn matches(&self, compiler: &str, sources: &str) -> bool {
+        let Ok(Some(lock)) = self.read_lock() else {
+            return false;
+        };
+        if lock.compiler != compiler || lock.sources != sources || !lock.intact() {
+            return false;
+        }
+        let owned: Vec<(&String, &String)> = lock.files.iter().collect();
+        crate::parallel::in_runs(&owned, 1, |run| {
+            let mut buffer = vec![0; 64 << 10];
+            let mut walker = Walker::new(&self.dir);
+            run.iter().all(|(path, expected)| {
+                let Ok(Found::File((dir, name))) = walker.parent(path, false) else {
+                    return false;
+                };
+                matches!(dir.hash(name, &mut buffer),
+                    Ok(Found::File(hash)) if hash.to_hex().as_str() == expected.as_str())
+            })
+        })
+        .into_iter()
+        .all(|unchanged| unchanged)
+    }
+
+    /// Compares `files` (and `lock`, the lock that describes them) with what is in out/.
+    pub fn plan(&self, files: &Files, lock: &Lock) -> Result<Plan, OutError> {
+        check_generated(&self.path, files)?;
+        let old = self.read_lock()?.unwrap_or_default();
+        let generated: Vec<(&String, &Vec<u8>)> = files.iter().collect();
+        // Each file's verdict, in path order whatever the threads do.
+        let verdicts = crate::parallel::in_runs(&generated, 1, |run| {
+            let mut walker = Walker::new(&self.dir);
+            run.iter()
+                .map(|(path, bytes)| {
+                    let owned = old.files.contains_key(*path);
+                    let found = match walker.parent(path, false)? {
+                        Found::File((dir, name)) => dir.read(name, bytes.len() as u64)?,
+                        Found::Missing => Found::Missing,
+                        Found::Obstacle(what) => Found::Obstacle(what),
+                        Found::TooBig(size) => Found::TooBig(size),
+                    };
+                    Ok(match found {
+                        Found::File(existing) if existing == **bytes && owned => Verdict::Unchanged,
+                        // Same bytes but not yet listed: the lock will adopt it.
+                        Found::File(existing) if existing == **bytes => Verdict::Added,
+                        Found::File(_) | Found::TooBig(_) if owned => Verdict::Changed,
+                        Found::File(_) | Found::TooBig(_) => Verdict::Conflict,
+                        Found::Missing => Verdict::Added,
+                        Found::Obstacle(what) => Verdict::Obstacle(what),
+                    })
+                })
+                .collect::<Result<Vec<_>, OutError>>()
+        });
+        let mut plan = Plan::default();
+        for (verdict, (path, _)) in verdicts
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .flatten()
+            .zip(&generated)
+        {
+            let path = (*path).clone();
+            match verdict {
+                Verdict::Unchanged => plan.unchanged.push(path),
+                Verdict::Added => plan.added.push(path),
+                Verdict::Changed => plan.changed.push(path),
+                Verdict::Conflict => plan.conflicts.push(path),
+                Verdict::Obstacle(what) => plan.obstacles.push((path, what)),
+            }
+        }
+        let mut walker = Walker::new(&self.dir);
+        let mut buffer = vec![0; 64 << 10];
+        for (path, expected) in &old.files {
+            if files.contains_key(path) {
+                continue;
+            }
+            let found = match walker.parent(path, false)? {
+                Found::File((dir, name)) => dir.hash(name, &mut buffer)?,
+                Found::Missing => Found::Missing,
+                Found::Obstacle(what) => Found::Obstacle(what),
+                Found::TooBig(size) => Found::TooBig(size),
+            };
+            match found {
+                Found::Missing => {}
+                Found::File(hash) if hash.to_hex().as_str() == expected => {
+                    plan.removed.push(path.clone())
+                }
+                Found::File(_) | Found::TooBig(_) => plan
+                    .kept
+                    .push((path.clone(), "changed since plat wrote it".into())),
+                Found::Obstacle(what) => plan.kept.push((path.clone(), format!("now {what}"))),
+            }
+        }
+        plan.lock_changed = match self.dir.read(LOCK, MAX_LOCK_BYTES)? {
+            Found::File(text) => text != lock.render().as_bytes(),
+            _ => true,
+        };
+        Ok(plan)
+    }
+
+    /// Writes `files` according to `plan`, then the lock: staged, journaled, then moved into
+    /// place ([`journal`]). Refuses a plan with conflicts or obstacles.
+    pub fn write(&self, files: &Files, plan: &Plan, lock: &Lock) -> Result<(), OutError> {
+        check_generated(&self.path, files)?;
+        if let Some((path, what)) = plan.obstacles.first() {
+            return Err(OutError {
+                path: self.path.join(path),
+                message: format!("{what}; plat never writes through or replaces it"),
+            });
+        }
+        if let Some(path) = plan.conflicts.first() {
+            return Err(OutError {
+                path: self.path.join(path),
+                message: "exists but plat does not own it (it is not in plat.lock)".into(),
+            });
+        }
+        if plan.added.is_empty()
+            && plan.changed.is_empty()
+            && plan.removed.is_empty()
+            && !plan.lock_changed
+        {
+            return Ok(());
+        }
+        let old = self.read_lock()?.unwrap_or_default();
+        let puts: Vec<(&str, &[u8])> = plan
+            .added
+            .iter()
+            .chain(&plan.changed)
+            .map(|path| (path.as_str(), files[path].as_slice()))
+            .collect();
+        let deletes: Vec<(&str, &str)> = plan
+            .removed
+            .iter()
+            .filter_map(|path| Some((path.as_str(), old.files.get(path)?.as_str())))
+            .collect();
+        journal::rebuild(&self.dir, &puts, &deletes, &lock.render())
+    }
+
+    /// The owned file at `path` (relative to out/), read back for `plat diff` or `explain`:
+    /// `None` when it does not exist, an error when something other than a regular file is
+    /// there.
+    pub fn read(&self, path: &str) -> Result<Option<Vec<u8>>, OutError> {
+        path::check(path).map_err(|why| OutError {
+            path: self.path.join(path),
+            message: why,
+        })?;
+        let mut walker = Walker::new(&self.dir);
+        let found = match walker.parent(path, false)? {
+            Found::File((dir, name)) => dir.read(name, MAX_FILE_BYTES)?,
+            Found::Missing => Found::Missing,
+            Found::Obstacle(what) => Found::Obstacle(what),
+            Found::TooBig(size) => Found::TooBig(size),
+        };
+        match found {
+            Found::File(bytes) => Ok(Some(bytes)),
+            Found::Missing => Ok(None),
+            Found::Obstacle(what) => Err(OutError {
+                path: self.path.join(path),
+                message: format!("is {what}; plat reads only regular files"),
+            }),
+            Found::TooBig(size) => Err(OutError {
+                path: self.path.join(path),
+                message: format!("is {size} bytes, more than plat ever writes"),
+            }),
+        }
+    }
+}
+
+/// One generated file compared with out/.
+enum Verdict {
+    Unchanged,
+    Added,
+    Changed,
+    Conflict,
+    Obstacle(String),
+}
+
+/// Compares `files` with what is in `out` (for reading: `--check`, `plat diff`); every file
+/// is new when out/ does not exist.
+pub fn plan(out: &Path, files: &Files, lock: &Lock) -> Result<Plan, OutError> {
+    match Out::open_to_read(out)? {
+        Some(existing) => existing.plan(files, lock),
+        None => {
+            check_generated(out, files)?;
+            Ok(Plan::all_new(files))
+        }
+    }
+}
+
+/// Writes `files` into `out` according to `plan`, then the lock: a first build through a
+/// [`NewTree`], a rebuild through [`Out::write`] (after recovering an interrupted one).
+pub fn write(out: &Path, files: &Files, plan: &Plan, lock: &Lock) -> Result<(), OutError> {
+    match Out::open_for_build(out)? {
+        Some(existing) => existing.write(files, plan, lock),
+        None => write_new(out, files, lock),
+    }
+}
+
+/// The owned file at `path` in the out/ at `out` ([`Out::read`]); `None` when out/ or the
+/// file does not exist.
+pub fn read(out: &Path, path: &str) -> Result<Option<Vec<u8>>, OutError> {
+    match Out::open_to_read(out)? {
+        Some(existing) => existing.read(path),
+        None => Ok(None),
+    }
+}
+
 /// Writes a whole new out/ (it does not exist yet) from `files`, through a [`NewTree`].
 fn write_new(out: &Path, files: &Files, lock: &Lock) -> Result<(), OutError> {
+    check_generated(out, files)?;
     let tree = NewTree::create(out, u64::MAX)?;
     let paths: Vec<&String> = files.keys().collect();
     in_parallel(&paths, |path| {
@@ -308,17 +637,20 @@ fn write_new(out: &Path, files: &Files, lock: &Lock) -> Result<(), OutError> {
 
 /// A new out/ being written (out/ does not exist yet): each file goes into a hidden sibling
 /// directory, `.NAME.plat-new.PID`, as soon as it is put, and [`NewTree::finish`] writes the
-/// lock and renames the directory to out/. So out/ appears complete, lock included, or not at
-/// all, and its files need no temporary names of their own (a rename per file was a third of
-/// the time of writing 30,000 files on tmpfs); and a first build never holds all its files in
-/// memory, only those being made. A build that fails or stops removes the directory; one that
-/// is killed leaves it, and it is safe to delete.
+/// lock and renames the directory to out/ (refusing to replace anything that appeared there
+/// meanwhile). So out/ appears complete, lock included, or not at all, and its files need no
+/// temporary names of their own (a rename per file was a third of the time of writing 30,000
+/// files on tmpfs); and a first build never holds all its files in memory, only those being
+/// made. A build that fails or stops removes the directory; one that is killed leaves it, and
+/// it is safe to delete. Files and directories are created through handles of the new tree's
+/// own directories ([`handle`]), each path checked plain first.
 ///
 /// Files may be put from several threads in any order: the lock is sorted by path, and every
 /// path is put once (a second file at the same path is a bug, reported by `finish`).
 pub struct NewTree {
     out: PathBuf,
     staging: PathBuf,
+    root: Arc<Dir>,
     limit: u64,
     /// Bytes put so far, written or not.
     total: AtomicU64,
@@ -336,8 +668,8 @@ pub struct NewTree {
 struct Shared {
     /// Every file put, with its blake3 hash, in the order put (sorted by `finish`).
     hashes: Vec<(String, String)>,
-    /// Directories (relative to out/) known to exist in the new tree.
-    directories: BTreeSet<String>,
+    /// Directories (relative to out/) known to exist in the new tree, open.
+    directories: BTreeMap<String, Arc<Dir>>,
 }
 
 /// Why [`NewTree::finish`] wrote no out/.
@@ -358,12 +690,21 @@ impl NewTree {
             .unwrap_or_else(|| "out".into());
         let parent = out.parent().unwrap_or(Path::new("."));
         let staging = parent.join(format!(".{name}.plat-new.{}", std::process::id()));
-        // A directory of this name is a leftover of a killed build that had this process id.
-        let _ = fs::remove_dir_all(&staging);
-        fs::create_dir_all(&staging).map_err(|e| io_error(&staging, e))?;
+        // A directory of this name is a leftover of a killed build that had this process id
+        // (`remove_dir_all` removes a link itself, never what it points to).
+        let _ = std::fs::remove_dir_all(&staging);
+        std::fs::create_dir(&staging).map_err(|e| OutError {
+            path: staging.clone(),
+            message: e.to_string(),
+        })?;
+        let root = match Dir::open(&staging)? {
+            Some(dir) => Arc::new(dir),
+            None => return Err(handle::error(&staging, rustix::io::Errno::NOENT)),
+        };
         Ok(NewTree {
             out: out.to_path_buf(),
             staging,
+            root,
             limit,
             total: AtomicU64::new(0),
             shared: Mutex::default(),
@@ -385,34 +726,55 @@ impl NewTree {
         if total + bytes.len() as u64 > self.limit || self.failed.load(Ordering::Relaxed) {
             return;
         }
-        let entry = (path.to_string(), hash());
-        let directory = path.rsplit_once('/').map_or("", |(directory, _)| directory);
-        let known = {
-            let mut shared = locked(&self.shared);
-            shared.hashes.push(entry);
-            directory.is_empty() || shared.directories.contains(directory)
-        };
-        // Directories are created outside the lock; two threads creating the same directory
-        // is harmless.
-        let result = if known {
-            Ok(())
-        } else {
-            let full = self.staging.join(directory);
-            fs::create_dir_all(&full)
-                .map(|()| {
-                    locked(&self.shared)
-                        .directories
-                        .insert(directory.to_string());
-                })
-                .map_err(|e| io_error(&full, e))
-        };
-        let full = self.staging.join(path);
-        if let Err(error) =
-            result.and_then(|()| fs::write(&full, bytes).map_err(|e| io_error(&full, e)))
-        {
+        let result = path::check(path)
+            .map_err(|why| OutError {
+                path: self.out.clone(),
+                message: format!("refusing to write {path:?}: {why} (this is a bug in plat)"),
+            })
+            .and_then(|()| {
+                let entry = (path.to_string(), hash());
+                let (directory, name) = path.rsplit_once('/').unwrap_or(("", path));
+                let known = {
+                    let mut shared = locked(&self.shared);
+                    shared.hashes.push(entry);
+                    shared.directories.get(directory).cloned()
+                };
+                let dir = match known {
+                    Some(dir) => dir,
+                    None => self.directory(directory)?,
+                };
+                dir.create(name, bytes)
+            });
+        if let Err(error) = result {
             self.failed.store(true, Ordering::Relaxed);
             locked(&self.error).get_or_insert(error);
         }
+    }
+
+    /// The open directory `directory` (relative to out/; "" is the root) of the new tree,
+    /// created with its parents as needed. Created outside the lock: two threads creating the
+    /// same directory is harmless.
+    fn directory(&self, directory: &str) -> Result<Arc<Dir>, OutError> {
+        if directory.is_empty() {
+            return Ok(self.root.clone());
+        }
+        let parent = match directory.rsplit_once('/') {
+            Some((parent, _)) => parent,
+            None => "",
+        };
+        let known = locked(&self.shared).directories.get(parent).cloned();
+        let parent_dir = match known {
+            Some(dir) => dir,
+            None => self.directory(parent)?,
+        };
+        let name = directory
+            .rsplit_once('/')
+            .map_or(directory, |(_, name)| name);
+        let dir = Arc::new(parent_dir.sub_or_create(name)?);
+        locked(&self.shared)
+            .directories
+            .insert(directory.to_string(), dir.clone());
+        Ok(dir)
     }
 
     /// Writes the lock (this compiler, `sources`, every file's hash) and moves the tree into
@@ -438,15 +800,26 @@ impl NewTree {
             compiler: COMPILER.to_string(),
             sources,
             files,
+            read_digest: None,
         };
-        let lock_path = self.staging.join(LOCK);
-        fs::write(&lock_path, lock.render())
-            .map_err(|e| Unfinished::Failed(io_error(&lock_path, e)))?;
-        fs::rename(&self.staging, &self.out).map_err(|e| {
+        self.root
+            .create(LOCK, lock.render().as_bytes())
+            .map_err(Unfinished::Failed)?;
+        // NOREPLACE: an out/ that appeared meanwhile (a directory, a link, a file) is never
+        // replaced; the build fails instead.
+        rustix::fs::renameat_with(
+            rustix::fs::CWD,
+            &self.staging,
+            rustix::fs::CWD,
+            &self.out,
+            rustix::fs::RenameFlags::NOREPLACE,
+        )
+        .map_err(|e| {
             Unfinished::Failed(OutError {
                 path: self.out.clone(),
                 message: format!(
-                    "cannot move the new tree into place ({e}); did another build create it meanwhile?"
+                    "cannot move the new tree into place ({}); did another build create it meanwhile?",
+                    std::io::Error::from(e)
                 ),
             })
         })?;
@@ -464,22 +837,9 @@ impl Sink for NewTree {
 impl Drop for NewTree {
     fn drop(&mut self) {
         if !self.finished {
-            let _ = fs::remove_dir_all(&self.staging);
+            let _ = std::fs::remove_dir_all(&self.staging);
         }
     }
-}
-
-/// Creates the directories under `root` that `paths` are in, each once.
-fn create_parents(root: &Path, paths: &[&String]) -> Result<(), OutError> {
-    let directories: BTreeSet<&Path> = paths
-        .iter()
-        .filter_map(|path| Path::new(path.as_str()).parent())
-        .collect();
-    for directory in directories {
-        let full = root.join(directory);
-        fs::create_dir_all(&full).map_err(|e| io_error(&full, e))?;
-    }
-    Ok(())
 }
 
 /// Runs `f` on every item, over one thread per core ([`crate::parallel::in_runs`]: creating,
@@ -494,81 +854,44 @@ fn in_parallel<T: Sync>(
         .collect()
 }
 
-/// Writes through a temporary file in the same directory and renames it into place.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
-    write_file(path, bytes)
-}
-
-/// [`write_atomic`] into a directory that exists.
-fn write_file(path: &Path, bytes: &[u8]) -> Result<(), OutError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temporary = dir.join(format!(".{name}.plat-tmp"));
-    let mut file = fs::File::create(&temporary).map_err(|e| io_error(&temporary, e))?;
-    // No fsync: the rename makes each file appear whole or not at all, which is what a
-    // reviewer of out/ needs; durability across power loss is git's job, and an fsync per
-    // file made a 30,000-file build take minutes.
-    file.write_all(bytes).map_err(|e| io_error(&temporary, e))?;
-    drop(file);
-    fs::rename(&temporary, path).map_err(|e| io_error(path, e))
-}
-
-fn remove_empty_parents(out: &Path, file: &Path) {
-    let mut dir = file.parent();
-    while let Some(d) = dir {
-        if d == out || fs::remove_dir(d).is_err() {
-            break;
-        }
-        dir = d.parent();
-    }
-}
-
 /// Refuses a second concurrent build on the same out/ (released on drop).
 struct BuildLock {
-    path: PathBuf,
+    dir: Arc<Dir>,
 }
 
 impl BuildLock {
-    fn acquire(out: &Path) -> Result<BuildLock, OutError> {
-        let path = out.join(BUILD_LOCK);
+    fn acquire(dir: &Arc<Dir>) -> Result<BuildLock, OutError> {
+        let pid = format!("{}\n", std::process::id());
         for _ in 0..2 {
-            match fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&path)
-            {
-                Ok(mut file) => {
-                    let _ = writeln!(file, "{}", std::process::id());
-                    return Ok(BuildLock { path });
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    // A lock left by a build that died (its process is gone) is taken over.
-                    let holder = fs::read_to_string(&path)
-                        .ok()
-                        .and_then(|t| t.trim().parse::<u32>().ok());
-                    let alive =
-                        holder.is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
-                    if alive || !Path::new("/proc/self").exists() {
-                        return Err(OutError {
-                            path,
-                            message: format!(
-                                "another plat build is running on this directory (process {}); wait for it, or delete this file if it is stale",
-                                holder.map_or("unknown".to_string(), |p| p.to_string())
-                            ),
-                        });
-                    }
-                    let _ = fs::remove_file(&path);
-                }
-                Err(e) => return Err(io_error(&path, e)),
+            if dir.create_if_absent(BUILD_LOCK, pid.as_bytes())? {
+                return Ok(BuildLock { dir: dir.clone() });
             }
+            // A lock left by a build that died (its process is gone) is taken over.
+            let holder = match dir.read(BUILD_LOCK, 64)? {
+                Found::File(bytes) => String::from_utf8_lossy(&bytes).trim().parse::<u32>().ok(),
+                Found::Missing => continue,
+                Found::Obstacle(what) => {
+                    return Err(OutError {
+                        path: dir.path_of(BUILD_LOCK),
+                        message: format!("is {what}, not plat's build lock; move it away"),
+                    })
+                }
+                Found::TooBig(_) => None,
+            };
+            let alive = holder.is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
+            if alive || !Path::new("/proc/self").exists() {
+                return Err(OutError {
+                    path: dir.path_of(BUILD_LOCK),
+                    message: format!(
+                        "another plat build is running on this directory (process {}); wait for it, or delete this file if it is stale",
+                        holder.map_or("unknown".to_string(), |p| p.to_string())
+                    ),
+                });
+            }
+            dir.remove_file(BUILD_LOCK)?;
         }
         Err(OutError {
-            path,
+            path: dir.path_of(BUILD_LOCK),
             message: "cannot take the build lock".into(),
         })
     }
@@ -576,158 +899,9 @@ impl BuildLock {
 
 impl Drop for BuildLock {
     fn drop(&mut self) {
-        let _ = fs::remove_file(&self.path);
+        let _ = self.dir.remove_file(BUILD_LOCK);
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lock_round_trips() {
-        let mut files = Files::new();
-        files.insert("a/b.txt".into(), b"hello\n".to_vec());
-        let lock = Lock::new("abc".into(), &files);
-        assert_eq!(Lock::parse(&lock.render()), Some(lock));
-        assert_eq!(Lock::parse("nonsense"), None);
-    }
-
-    /// A fresh directory under the system's temporary directory, and the `out` path in it.
-    fn scratch(name: &str) -> (PathBuf, PathBuf) {
-        let dir = std::env::temp_dir().join(format!("plat-out-{name}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        let out = dir.join("out");
-        (dir, out)
-    }
-
-    fn entries(dir: &Path) -> Vec<String> {
-        let mut names: Vec<String> = fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
-    }
-
-    fn sample() -> Files {
-        (0..40)
-            .map(|i| {
-                (
-                    format!("k/ns-{}/f-{i}.yaml", i % 7),
-                    format!("{i}\n").into_bytes(),
-                )
-            })
-            .chain([("top.txt".to_string(), b"top\n".to_vec())])
-            .collect()
-    }
-
-    #[test]
-    fn a_new_tree_written_from_threads_is_what_write_makes() {
-        let files = sample();
-        let (dir, out) = scratch("new-tree");
-        let tree = NewTree::create(&out, u64::MAX).unwrap();
-        let paths: Vec<&String> = files.keys().rev().collect();
-        in_parallel(&paths, |path| {
-            tree.put((*path).clone(), files[*path].clone());
-            Ok(())
-        })
-        .unwrap();
-        assert_eq!(tree.finish("src".into()).unwrap(), files.len());
-        assert_eq!(entries(&dir), vec!["out"], "the staging directory is gone");
-        let lock = Lock::new("src".into(), &files);
-        assert_eq!(fs::read_to_string(out.join(LOCK)).unwrap(), lock.render());
-        for (path, bytes) in &files {
-            assert_eq!(&fs::read(out.join(path)).unwrap(), bytes, "{path}");
-        }
-        // The in-memory path (`write` into an out/ that does not exist) agrees.
-        let (other_dir, other) = scratch("new-tree-write");
-        let plan = plan(&other, &files, &lock).unwrap();
-        write(&other, &files, &plan, &lock).unwrap();
-        for path in files.keys().chain([&LOCK.to_string()]) {
-            assert_eq!(
-                fs::read(out.join(path)).unwrap(),
-                fs::read(other.join(path)).unwrap()
-            );
-        }
-        fs::remove_dir_all(&dir).unwrap();
-        fs::remove_dir_all(&other_dir).unwrap();
-    }
-
-    #[test]
-    fn a_new_tree_over_its_limit_counts_every_byte_and_leaves_nothing() {
-        let (dir, out) = scratch("new-tree-limit");
-        let tree = NewTree::create(&out, 10).unwrap();
-        tree.put("a/one".into(), vec![b'x'; 6]);
-        tree.put("a/two".into(), vec![b'x'; 6]);
-        tree.put("b/three".into(), vec![b'x'; 6]);
-        match unfinished(&dir, tree) {
-            Unfinished::TooBig(total) => assert_eq!(total, 18),
-            other => panic!("{other:?}"),
-        }
-    }
-
-    /// Why `tree` does not finish, after checking that it left nothing in `dir` (then removed).
-    fn unfinished(dir: &Path, tree: NewTree) -> Unfinished {
-        let why = tree.finish("src".into()).expect_err("an unfinished tree");
-        assert!(entries(dir).is_empty(), "{:?}", entries(dir));
-        fs::remove_dir_all(dir).unwrap();
-        why
-    }
-
-    #[test]
-    fn a_new_tree_refuses_a_path_put_twice_and_leaves_nothing() {
-        let (dir, out) = scratch("new-tree-twice");
-        let tree = NewTree::create(&out, u64::MAX).unwrap();
-        tree.put("a/same".into(), b"1".to_vec());
-        tree.put("a/same".into(), b"2".to_vec());
-        match unfinished(&dir, tree) {
-            Unfinished::Failed(error) => assert!(error.message.contains("same path"), "{error}"),
-            other => panic!("{other:?}"),
-        }
-    }
-
-    #[test]
-    fn a_new_tree_that_cannot_write_reports_the_path_and_leaves_nothing() {
-        let (dir, out) = scratch("new-tree-fail");
-        let tree = NewTree::create(&out, u64::MAX).unwrap();
-        tree.put("a".into(), b"a file\n".to_vec());
-        // `a` is a file, so nothing can be written below it.
-        tree.put("a/b".into(), b"below a file\n".to_vec());
-        tree.put("c".into(), b"after the failure\n".to_vec());
-        match unfinished(&dir, tree) {
-            Unfinished::Failed(error) => assert!(error.path.ends_with("a"), "{error}"),
-            other => panic!("{other:?}"),
-        }
-    }
-
-    #[test]
-    fn hash_file_agrees_with_hashing_the_bytes_whatever_the_size() {
-        let (dir, _) = scratch("hash-file");
-        let mut buffer = vec![0; 16];
-        for size in [0, 1, 15, 16, 17, 32, 100] {
-            let bytes: Vec<u8> = (0..size).map(|i| i as u8).collect();
-            let path = dir.join(format!("f{size}"));
-            fs::write(&path, &bytes).unwrap();
-            assert_eq!(
-                hash_file(&path, &mut buffer),
-                Some(blake3::hash(&bytes)),
-                "{size}"
-            );
-        }
-        assert_eq!(hash_file(&dir.join("missing"), &mut buffer), None);
-        fs::remove_dir_all(&dir).unwrap();
-    }
-
-    #[test]
-    fn a_new_tree_dropped_unfinished_removes_its_directory() {
-        let (dir, out) = scratch("new-tree-drop");
-        let tree = NewTree::create(&out, u64::MAX).unwrap();
-        tree.put("a/b".into(), b"x".to_vec());
-        assert_eq!(entries(&dir).len(), 1);
-        drop(tree);
-        assert!(entries(&dir).is_empty(), "{:?}", entries(&dir));
-        fs::remove_dir_all(&dir).unwrap();
-    }
-}
+mod tests;

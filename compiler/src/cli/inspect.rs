@@ -102,7 +102,7 @@ pub(super) fn explain(
         return ExitCode::from(2);
     };
     let generated = String::from_utf8_lossy(generated).into_owned();
-    warn_if_stale(&out.join(&relative), &generated, file);
+    warn_if_stale(&out, &relative, &generated, file);
     let explanation = crate::explain::explain(model, &relative, &generated, line);
     let Some(explanation) = explanation else {
         match line {
@@ -190,19 +190,18 @@ fn relative_to(out: &Path, file: &Path) -> Result<String, String> {
     Ok(join(file))
 }
 
-fn warn_if_stale(path: &Path, generated: &str, shown: &str) {
-    match std::fs::read(path) {
-        Ok(bytes) if bytes == generated.as_bytes() => {}
-        Ok(_) => eprintln!(
+/// Warns when the file at `relative` in `out` is not what the sources produce (read through
+/// out/'s handles: a link or a FIFO there is reported, never followed or waited on).
+fn warn_if_stale(out: &Path, relative: &str, generated: &str, shown: &str) {
+    match crate::out::read(out, relative) {
+        Ok(Some(bytes)) if bytes == generated.as_bytes() => {}
+        Ok(Some(_)) => eprintln!(
             "warning: {shown} differs from what the sources produce (stale, or edited by hand); explaining the generated text"
         ),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => eprintln!(
+        Ok(None) => eprintln!(
             "warning: {shown} does not exist yet; explaining the text `plat build` would write"
         ),
-        Err(e) => eprintln!(
-            "warning: cannot read {}: {e}; explaining the text `plat build` would write",
-            path.display()
-        ),
+        Err(e) => eprintln!("warning: cannot read {e}; explaining the text `plat build` would write"),
     }
 }
 
