@@ -85,9 +85,11 @@ impl Required {
     pub fn render(&self) -> Vec<u8> {
         let mut out = super::header();
         out.push_str(
-            "# Secrets the kubeadm files refer to, with what each holds; the apply step must\n",
+            "# Secrets the kubeadm files refer to, with what each holds. The apply step\n",
         );
-        out.push_str("# provide them (`secrets.required` at the root of out/ lists every file).\n");
+        out.push_str(
+            "# must provide them; out/secrets.required lists every file that uses each.\n",
+        );
         for (name, description) in &self.0 {
             out.push_str(&format!("{name}  # {description}\n"));
         }
