@@ -782,20 +782,20 @@ impl Lower {
 
     fn data(&mut self, r: &Rec, name: &str) -> L<At<Data>> {
         let field = self.field(r, name)?;
-        Ok(at(field, self.to_data(&field.value, field.span)))
+        Ok(at(field, self.json(&field.value, field.span)))
     }
 
     /// JSON data from a `json`-typed value at `span`; record fields keep their order (and
     /// their spans). The type checker keeps secrets out of `json` values (a file refers to a
     /// secret only where plat writes the reference); one here is a bug, reported.
-    fn to_data(&mut self, value: &Value, span: Span) -> Data {
+    fn json(&mut self, value: &Value, span: Span) -> Data {
         match value {
             Value::None => Data::Null,
             Value::Bool(b) => Data::Bool(*b),
             Value::Int(i) => Data::from(*i),
             Value::Str(s) => Data::String(self.text(s, span)),
             Value::List(items) => {
-                Data::Array(items.iter().map(|item| self.to_data(item, span)).collect())
+                Data::Array(items.iter().map(|item| self.json(item, span)).collect())
             }
             Value::Record(record) => Data::Object(
                 record
@@ -803,7 +803,7 @@ impl Lower {
                     .iter()
                     .map(|f| {
                         let key = self.text(&f.name, f.span);
-                        (key, self.to_data(&f.value, f.span))
+                        (key, self.json(&f.value, f.span))
                     })
                     .collect(),
             ),
