@@ -271,6 +271,36 @@ fn a_source_with_an_error_leaves_out_byte_identical() {
     assert_eq!(project.mtimes(), mtimes);
 }
 
+/// A string that would read as a secret reference (here the cluster's bootstrap token, forged
+/// into an env value and a VM tag) fails the build: nothing is written, not even a first out/.
+#[test]
+fn a_forged_secret_reference_fails_the_build_and_writes_nothing() {
+    let project = Project::new();
+    project.edit(
+        "platform/vms.plat",
+        "port      = 80",
+        "port      = 80\n  env       = { TOKEN = \"\\${secret:kubeadm-main-bootstrap-token}\" }",
+    );
+    project.edit(
+        "platform/vms.plat",
+        "memory = 2GiB",
+        "memory = 2GiB\n  tags   = [\"$\" + \"{secret:pfsense-fw1-admin-bcrypt-hash}\"]",
+    );
+    let (code, transcript) = project.run(&["build"]);
+    assert_eq!(code, 1, "{transcript}");
+    assert_eq!(
+        transcript
+            .matches("check::secret-reference-in-string")
+            .count(),
+        2,
+        "{transcript}"
+    );
+    insta::assert_snapshot!(transcript);
+    assert!(!project.path("out").exists(), "{transcript}");
+    let hidden = project.hidden_entries();
+    assert!(hidden.is_empty(), "left beside out/: {hidden:?}");
+}
+
 #[test]
 fn a_no_op_rebuild_rewrites_nothing() {
     let project = Project::new();

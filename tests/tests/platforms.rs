@@ -8,6 +8,7 @@
 //! The repository's committed `out/` is checked the same way, and every `out/` path the
 //! runbooks name must exist in it.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use plat::emit::Files;
@@ -158,6 +159,43 @@ fn every_generated_file_ends_in_one_newline_without_carriage_returns() {
                 "{name}: {path} has a carriage return"
             );
         }
+    }
+}
+
+/// `secrets.required` is exact: it lists each secret with precisely the files whose text
+/// refers to it, for every test platform and the repository's own. The build lists what the
+/// emitters declare; only this test reads the text.
+#[test]
+fn secrets_required_lists_exactly_the_references_in_the_files() {
+    const REFERENCE: &str = "${secret:";
+    let platforms = [
+        platform("small"),
+        platform("edge"),
+        repository().join("platform"),
+    ];
+    for dir in platforms {
+        let mut files = build(&dir);
+        let index = files.remove("secrets.required").unwrap_or_default();
+        let index = String::from_utf8(index).expect("UTF-8");
+        let mut listed = BTreeMap::new();
+        for line in index.lines().filter(|line| !line.starts_with('#')) {
+            let (name, users) = line
+                .split_once("  # used by ")
+                .expect("NAME  # used by ...");
+            let users: BTreeSet<String> = users.split(", ").map(String::from).collect();
+            listed.insert(name.to_string(), users);
+        }
+        let mut present: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (path, bytes) in &files {
+            let text = String::from_utf8_lossy(bytes);
+            for after in text.split(REFERENCE).skip(1) {
+                let name = after.split('}').next().unwrap_or_default().to_string();
+                present.entry(name).or_default().insert(path.clone());
+            }
+        }
+        assert!(!present.is_empty(), "{}: no secret at all", dir.display());
+        assert_eq!(listed, present, "{}", dir.display());
+        assert!(!index.contains(REFERENCE), "{index}");
     }
 }
 

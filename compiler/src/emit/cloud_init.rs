@@ -16,7 +16,8 @@
 //!
 //! The kubeadm config of a Kubernetes node is produced by the Kubernetes emitter; it reaches
 //! the node through the `kubeadm_config` parameter of [`vm_files`] (written to
-//! [`kubeadm_config_path`]). [`emit`] passes none.
+//! [`kubeadm_config_path`]); [`emit`] passes each node's, and declares its secrets for
+//! `user-data`.
 //!
 //! Tests: below and in the submodules; `tests/` runs the upstream validators on the output.
 
@@ -26,20 +27,27 @@ mod user_data;
 
 use std::collections::BTreeMap;
 
+use super::k8s::kubeadm::NodeFile;
 use super::yaml::{self, Yaml};
-use super::{Files, REGENERATE};
+use super::{Files, Out, Secrets, REGENERATE};
 use crate::model::{ids, Model, Node, Vm};
 
 pub use kubernetes::kubeadm_config_path;
 
-/// The seed files of every VM, without kubeadm configs.
+/// The seed files of every VM.
 pub fn emit(model: &Model) -> Files {
+    super::collect(|out| emit_into(model, out))
+}
+
+/// The seed files of every VM, into `out`. A node's `user-data` embeds its kubeadm config, and
+/// so refers to the secrets that config refers to; no other seed file refers to a secret.
+pub fn emit_into(model: &Model, out: &Out) {
     // Each node's kubeadm config comes from the Kubernetes emitter, so the file written on the
     // node is byte for byte the one under kubernetes/<cluster>/kubeadm/.
-    let mut kubeadm: BTreeMap<String, String> = BTreeMap::new();
+    let mut kubeadm: BTreeMap<String, NodeFile> = BTreeMap::new();
     for cluster in model.clusters.values() {
-        for (node, bytes) in crate::emit::k8s::kubeadm::files(model, cluster).files {
-            kubeadm.insert(node, String::from_utf8_lossy(&bytes).into_owned());
+        for file in crate::emit::k8s::kubeadm::files(model, cluster).files {
+            kubeadm.insert(file.node.clone(), file);
         }
     }
     let node_by_vm: BTreeMap<&str, &Node> = model
@@ -47,13 +55,17 @@ pub fn emit(model: &Model) -> Files {
         .values()
         .map(|node| (node.vm.as_str(), node))
         .collect();
-    let mut files = Files::new();
+    let none = Secrets::default();
     for vm in model.vms.values().filter(|vm| *vm.cloud_init) {
         let node = node_by_vm.get(vm.name.as_str()).copied();
-        let config = node.and_then(|node| kubeadm.remove(&node.name));
-        files.extend(seed(model, vm, node, config));
+        match node.and_then(|node| kubeadm.remove(&node.name)) {
+            Some(file) => {
+                let config = String::from_utf8_lossy(&file.bytes).into_owned();
+                seed(model, vm, node, Some(config), &file.secrets, out);
+            }
+            None => seed(model, vm, node, None, &none, out),
+        }
     }
-    files
 }
 
 /// The three seed files of `vm`, under `cloud-init/<vm>/`. When `vm` runs a Kubernetes node,
@@ -61,23 +73,40 @@ pub fn emit(model: &Model) -> Files {
 /// to [`kubeadm_config_path`] with mode 0600; `None` writes no kubeadm file. Without a site
 /// (a check reports that) there is nothing to configure and no file is produced.
 pub fn vm_files(model: &Model, vm: &Vm, kubeadm_config: Option<String>) -> Files {
-    seed(model, vm, node_of(model, vm), kubeadm_config)
+    // The files alone: the secrets the caller's config refers to are the caller's to list.
+    let none = Secrets::default();
+    super::collect(|out| seed(model, vm, node_of(model, vm), kubeadm_config, &none, out))
 }
 
-/// [`vm_files`] with the VM's node already looked up.
-fn seed(model: &Model, vm: &Vm, node: Option<&Node>, kubeadm_config: Option<String>) -> Files {
+/// [`vm_files`] with the VM's node already looked up, into `out`; `config_secrets` are the
+/// secrets `kubeadm_config` refers to.
+fn seed(
+    model: &Model,
+    vm: &Vm,
+    node: Option<&Node>,
+    kubeadm_config: Option<String>,
+    config_secrets: &Secrets,
+    out: &Out,
+) {
     let Some(site) = &model.site else {
-        return Files::new();
+        return;
     };
     let user_data = user_data::render(model, site, vm, node, kubeadm_config);
     let network_config = network::render(model, site, vm);
     let meta_data = meta_data(vm, &user_data, &network_config);
     let dir = format!("cloud-init/{}", vm.name);
-    Files::from([
-        (format!("{dir}/user-data"), user_data.into_bytes()),
-        (format!("{dir}/network-config"), network_config.into_bytes()),
-        (format!("{dir}/meta-data"), meta_data.into_bytes()),
-    ])
+    let none = Secrets::default();
+    out.put(
+        format!("{dir}/user-data"),
+        user_data.into_bytes(),
+        config_secrets,
+    );
+    out.put(
+        format!("{dir}/network-config"),
+        network_config.into_bytes(),
+        &none,
+    );
+    out.put(format!("{dir}/meta-data"), meta_data.into_bytes(), &none);
 }
 
 /// The Kubernetes node that runs on `vm`, if any (the first one, in declaration order).

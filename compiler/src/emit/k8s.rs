@@ -2,8 +2,9 @@
 //!
 //! Layout of the files, under `kubernetes/<cluster>/`:
 //! - `kubeadm/<node>.yaml`: one kubeadm config per node ([`kubeadm`]);
-//! - `secrets.required`: the secrets the kubeadm files reference ([`kubeadm`] says how they are
-//!   written and resolved);
+//! - `secrets.required`: the secrets the kubeadm files reference, with what each holds
+//!   ([`kubeadm`] says how they are written and resolved; `out/secrets.required` lists the
+//!   files of every target that refer to each);
 //! - `<namespace>/`: `namespace.yaml` (Namespace, default-deny NetworkPolicy),
 //!   `service-<name>.yaml` per service ([`workloads`]), `chart-<name>.yaml` per Helm chart
 //!   ([`flux`]), `manifest-<name>.yaml` per namespaced raw manifest ([`raw`]), and a
@@ -18,7 +19,8 @@
 //! ([`yaml::Map`]); the rarer kubeadm and raw-manifest files are built as [`yaml::Yaml`] trees and
 //! written by the same writer. Tests read the files back with a YAML parser and assert on
 //! fields rather than on layout. Namespaces are independent, so their files are made on
-//! several threads (`parallel::in_runs`) and put into the [`Sink`] as they are made.
+//! several threads (`parallel::in_runs`) and put into the [`Out`] as they are made, each with the
+//! secrets it declares.
 //!
 //! Invariants: file names are derived from entity names only and prefixed by their kind, so
 //! two entities never share a file (a namespace named `kubeadm` would share the kubeadm
@@ -31,7 +33,7 @@
 use std::collections::BTreeMap;
 
 use super::yaml::{self, Map};
-use super::{Collect, Files, Sink, REGENERATE};
+use super::{Files, Out, Secrets, REGENERATE};
 use crate::model::{Chart, Cluster, Manifest, Model, Namespace, Service};
 
 pub mod flux;
@@ -50,16 +52,15 @@ const MIN_NAMESPACES_PER_THREAD: usize = 256;
 
 /// The files of this target.
 pub fn emit(model: &Model) -> Files {
-    let files = Collect::default();
-    emit_into(model, &files);
-    files.into_files()
+    super::collect(|out| emit_into(model, out))
 }
 
-/// The files of this target, into `sink`: each namespace's files as soon as they are made.
-pub fn emit_into(model: &Model, sink: &dyn Sink) {
+/// The files of this target, into `out`: each namespace's files as soon as they are made.
+/// Only the kubeadm files refer to secrets (data from the sources cannot hold a secret).
+pub fn emit_into(model: &Model, out: &Out) {
     let index = Index::new(model);
     for cluster in model.clusters.values() {
-        emit_cluster(model, &index, cluster, sink);
+        emit_cluster(model, &index, cluster, out);
     }
 }
 
@@ -153,19 +154,23 @@ pub fn namespaces_of<'m>(
         .filter(move |namespace| *namespace.cluster == cluster.name)
 }
 
-fn emit_cluster(model: &Model, index: &Index, cluster: &Cluster, sink: &dyn Sink) {
+fn emit_cluster(model: &Model, index: &Index, cluster: &Cluster, out: &Out) {
     let root = format!("kubernetes/{}", cluster.name);
+    let none = Secrets::default();
     let kubeadm = kubeadm::files(model, cluster);
-    for (node, text) in kubeadm.files {
-        sink.put(format!("{root}/kubeadm/{node}.yaml"), text);
+    for file in kubeadm.files {
+        let path = format!("{root}/kubeadm/{}.yaml", file.node);
+        out.put(path, file.bytes, &file.secrets);
     }
-    if !kubeadm.secrets.is_empty() {
-        sink.put(format!("{root}/secrets.required"), kubeadm.secrets.render());
+    if !kubeadm.required.is_empty() {
+        let path = format!("{root}/secrets.required");
+        out.put(path, kubeadm.required.render(), &none);
     }
     let mut cluster_resources = Vec::new();
     for manifest in raw::cluster_scoped(model, cluster) {
         let file = format!("manifest-{}.yaml", manifest.name);
-        sink.put(format!("{root}/{file}"), raw::file(manifest));
+        let path = format!("{root}/{file}");
+        out.put(path, raw::file(manifest), &none);
         cluster_resources.push(file);
     }
     let namespaces: Vec<&Namespace> = namespaces_of(model, cluster).collect();
@@ -174,14 +179,15 @@ fn emit_cluster(model: &Model, index: &Index, cluster: &Cluster, sink: &dyn Sink
     crate::parallel::in_runs(&namespaces, MIN_NAMESPACES_PER_THREAD, |run| {
         for namespace in run {
             for (path, bytes) in namespace_files(model, index, namespace, &root) {
-                sink.put(path, bytes);
+                out.put(path, bytes, &none);
             }
         }
     });
     cluster_resources.extend(namespaces.iter().map(|namespace| namespace.name.clone()));
-    sink.put(
+    out.put(
         format!("{root}/kustomization.yaml"),
         kustomize::kustomization(&cluster_resources),
+        &none,
     );
 }
 

@@ -22,7 +22,7 @@ mod vm_conf;
 
 use std::collections::BTreeMap;
 
-use super::{Files, REGENERATE};
+use super::{Files, Out, Secrets, REGENERATE};
 use crate::model::{Bytes, Model, Vm};
 
 /// The generated-file notice, as the text of one comment line (without the comment marker).
@@ -34,14 +34,20 @@ fn notice() -> String {
 
 /// The files of this target: nothing when the platform declares no Proxmox host.
 pub fn emit(model: &Model) -> Files {
-    let mut files = Files::new();
+    super::collect(|out| emit_into(model, out))
+}
+
+/// The files of this target, into `out`. They refer to no secret.
+pub fn emit_into(model: &Model, out: &Out) {
     if model.hosts.is_empty() {
-        return files;
+        return;
     }
+    let none = Secrets::default();
     let pools = storage::Pools::resolve(model);
-    files.insert(
+    out.put(
         "proxmox/storage.cfg".to_string(),
         pools.render().into_bytes(),
+        &none,
     );
     let mut vms_by_host: BTreeMap<&str, Vec<&Vm>> = BTreeMap::new();
     for vm in model.vms.values() {
@@ -51,18 +57,19 @@ pub fn emit(model: &Model) -> Files {
         let vms = vms_by_host
             .get(host.name.as_str())
             .map_or(&[][..], Vec::as_slice);
-        files.insert(
+        out.put(
             format!("proxmox/{}/network/interfaces", host.name),
             interfaces::render_with(model, host, vms).into_bytes(),
+            &none,
         );
     }
     for vm in model.vms.values() {
-        files.insert(
+        out.put(
             format!("proxmox/{}/qemu-server/{}.conf", *vm.host, *vm.vmid),
             vm_conf::render(model, &pools, vm).into_bytes(),
+            &none,
         );
     }
-    files
 }
 
 /// A PVE property string (`default,key=value,...`) in the order PVE prints it: the format's

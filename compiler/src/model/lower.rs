@@ -13,6 +13,7 @@ use plat_lang::span::Span;
 use plat_lang::value::{Field, Record, Value};
 
 use super::*;
+use crate::emit::SECRET_REFERENCE;
 
 /// Builds the model from the program's entities.
 pub fn lower(program: &Program) -> (Model, Vec<Diagnostic>) {
@@ -22,7 +23,9 @@ pub fn lower(program: &Program) -> (Model, Vec<Diagnostic>) {
     let mut model = Model::default();
     reserve(&mut model, program);
     for entity in &program.entities {
-        let name = entity.id.name.to_string();
+        // A reference to an entity is its name: checked once, here, at the declaration, as
+        // any string that enters the model (`text`: no forged secret reference).
+        let name = lower.text(&entity.id.name, entity.span);
         // Every named entity's name may become a path segment in out/ (`names`). A refused
         // name is reported and the entity still lowered, so that its other problems and those
         // of entities referring to it are reported in the same run; a build with an error
@@ -168,6 +171,35 @@ impl Lower {
         Bug
     }
 
+    /// A string of the sources entering the model; `span` is its value's (or, for an item of
+    /// a list, the list's). Every string of the model comes through here, so that one that
+    /// would read as a secret reference in a generated file is reported whatever field it is
+    /// in and however it was built: the apply step would replace it with the secret's value.
+    /// The string is kept, so that lowering goes on and every such string is reported in one
+    /// run (the build fails and writes nothing).
+    fn text(&mut self, text: &str, span: Span) -> String {
+        if let Some(start) = text.find(SECRET_REFERENCE) {
+            let rest = &text[start..];
+            let end = rest.find('}').map_or(rest.len(), |end| end + 1);
+            let reference: String = rest[..end].chars().take(80).collect();
+            self.diagnostics.push(
+                Diagnostic::error(
+                    "check::secret-reference-in-string",
+                    span,
+                    format!(
+                        "this string contains `{reference}`, which reads as a secret reference"
+                    ),
+                )
+                .with_help(
+                    "only plat writes secret references, where a generated file needs a secret; \
+                     the apply step would put the secret's value here. Remove `${secret:` from \
+                     the string: a literal `$` is written `\\$`, but never before `{secret:`",
+                ),
+            );
+        }
+        text.to_string()
+    }
+
     fn field<'r>(&mut self, r: &Rec<'r>, name: &str) -> L<&'r Field> {
         match r.record.field(name) {
             Some(field) => Ok(field),
@@ -178,7 +210,7 @@ impl Lower {
     fn string(&mut self, r: &Rec, name: &str) -> L<At<String>> {
         let field = self.field(r, name)?;
         match &field.value {
-            Value::Str(s) => Ok(at(field, s.to_string())),
+            Value::Str(s) => Ok(at(field, self.text(s, field.span))),
             _ => Err(self.wrong(r, name, "a string")),
         }
     }
@@ -186,7 +218,7 @@ impl Lower {
     fn opt_string(&mut self, r: &Rec, name: &str) -> L<At<Option<String>>> {
         let field = self.field(r, name)?;
         match &field.value {
-            Value::Str(s) => Ok(at(field, Some(s.to_string()))),
+            Value::Str(s) => Ok(at(field, Some(self.text(s, field.span)))),
             Value::None => Ok(at(field, None)),
             _ => Err(self.wrong(r, name, "a string or none")),
         }
@@ -281,7 +313,7 @@ impl Lower {
         let mut out = Vec::with_capacity(items.len());
         for item in items {
             match item {
-                Value::Str(s) => out.push(s.to_string()),
+                Value::Str(s) => out.push(self.text(s, field.span)),
                 _ => return Err(self.wrong(r, name, "a list of strings")),
             }
         }
@@ -311,7 +343,9 @@ impl Lower {
         let mut out = Vec::with_capacity(map.fields.len());
         for entry in &map.fields {
             match &entry.value {
-                Value::Str(s) => out.push((entry.name.to_string(), s.to_string())),
+                Value::Str(s) => {
+                    out.push((self.text(&entry.name, entry.span), self.text(s, entry.span)))
+                }
                 _ => return Err(self.wrong(r, name, "a map of strings")),
             }
         }
@@ -338,7 +372,7 @@ impl Lower {
         let mut out = Vec::new();
         for entry in &map.fields {
             match Rec::sub(entry) {
-                Some(sub) => out.push((entry.name.to_string(), sub)),
+                Some(sub) => out.push((self.text(&entry.name, entry.span), sub)),
                 None => return Err(self.wrong(r, name, "a map of records")),
             }
         }
@@ -758,7 +792,40 @@ impl Lower {
 
     fn data(&mut self, r: &Rec, name: &str) -> L<At<Data>> {
         let field = self.field(r, name)?;
-        Ok(at(field, to_data(&field.value)))
+        Ok(at(field, self.json(&field.value, field.span)))
+    }
+
+    /// JSON data from a `json`-typed value at `span`; record fields keep their order (and
+    /// their spans). The type checker keeps secrets out of `json` values (a file refers to a
+    /// secret only where plat writes the reference); one here is a bug, reported.
+    fn json(&mut self, value: &Value, span: Span) -> Data {
+        match value {
+            Value::None => Data::Null,
+            Value::Bool(b) => Data::Bool(*b),
+            Value::Int(i) => Data::from(*i),
+            Value::Str(s) => Data::String(self.text(s, span)),
+            Value::List(items) => {
+                Data::Array(items.iter().map(|item| self.json(item, span)).collect())
+            }
+            Value::Record(record) => Data::Object(
+                record
+                    .fields
+                    .iter()
+                    .map(|f| {
+                        let key = self.text(&f.name, f.span);
+                        (key, self.json(&f.value, f.span))
+                    })
+                    .collect(),
+            ),
+            Value::Secret(_) => {
+                self.diagnostics.push(
+                    Diagnostic::error("internal::lowering", span, "a secret in `json` data")
+                        .with_help("this is a bug in plat (the type checker admits secrets in json); please report it"),
+                );
+                Data::Null
+            }
+            other => Data::String(self.text(&other.to_string(), span)),
+        }
     }
 
     fn chart(&mut self, r: &Rec, name: &str) -> L<Chart> {
@@ -794,29 +861,94 @@ impl At<Option<u16>> {
     }
 }
 
-/// JSON data from a `json`-typed value; record fields keep their order.
-fn to_data(value: &Value) -> Data {
-    match value {
-        Value::None => Data::Null,
-        Value::Bool(b) => Data::Bool(*b),
-        Value::Int(i) => Data::from(*i),
-        Value::Str(s) => Data::String(s.to_string()),
-        Value::List(items) => Data::Array(items.iter().map(to_data).collect()),
-        Value::Record(record) => Data::Object(
-            record
-                .fields
-                .iter()
-                .map(|f| (f.name.to_string(), to_data(&f.value)))
-                .collect(),
-        ),
-        Value::Secret(name) => Data::String(crate::emit::secret_ref(name)),
-        other => Data::String(other.to_string()),
-    }
-}
-
 /// Sort key for slot names: `net2` before `net10`.
 fn slot_key(name: &str) -> (&str, u64, &str) {
     let digits_start = name.trim_end_matches(|c: char| c.is_ascii_digit()).len();
     let (prefix, digits) = name.split_at(digits_start);
     (prefix, digits.parse().unwrap_or(0), name)
+}
+
+#[cfg(test)]
+mod tests {
+    use plat_lang::load::MemLoader;
+
+    const CODE: &str = "check::secret-reference-in-string";
+
+    /// The lines (1-based) and messages of the forged references `source` is reported for.
+    fn forged(source: &str) -> Vec<(usize, String)> {
+        let loader = MemLoader::single("main.plat", source);
+        let compilation = crate::compile::compile_with(&loader, &["main.plat".to_string()]);
+        let sources = &compilation.front.loaded.sources;
+        assert!(compilation.model.is_some(), "{:?}", compilation.diagnostics);
+        compilation
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == CODE)
+            .map(|d| {
+                let (line, _) = sources.get(d.span.file).line_col(d.span.start);
+                (line, d.message.clone())
+            })
+            .collect()
+    }
+
+    fn lines(found: &[(usize, String)]) -> Vec<usize> {
+        found.iter().map(|(line, _)| *line).collect()
+    }
+
+    #[test]
+    fn every_kind_of_string_is_checked_however_it_was_built() {
+        let found = forged(
+            r#"let name = "kubeadm-main-bootstrap-token"
+vlan a { id = 10, subnet = 10.0.0.0/24, description = "$" + "{secret:" + name + "}" }
+cluster c {
+  version = "1.31.4"
+  endpoint = 10.0.0.5
+  pod_cidr = 10.244.0.0/16
+  service_cidr = 10.96.0.0/12
+}
+namespace n { cluster = cluster.c, labels = { "\${secret:k}" = "v" } }
+chart h {
+  namespace = namespace.n
+  repo = "https://example.org/charts"
+  chart = "h"
+  version = "1.0.0"
+  values = { a = [1, { b = "x \${secret:${name}} y" }], "\${secret:key}" = true }
+}
+service s {
+  namespace = namespace.n
+  image = "example.org/s:1"
+  port = 80
+  env = { A = "ok", B = "\${secret:${name}" }
+  args = ["--x", "\${secret:y}"]
+  resources = { millicpu = 10, memory = 16MiB }
+}
+"#,
+        );
+        // The chart's values hold two: a nested string and a key.
+        assert_eq!(lines(&found), [2, 9, 15, 15, 21, 22], "{found:?}");
+        assert!(
+            found[0]
+                .1
+                .contains("`${secret:kubeadm-main-bootstrap-token}`"),
+            "{}",
+            found[0].1
+        );
+        // A reference without its closing brace is quoted to the end of the string.
+        assert!(
+            found[4]
+                .1
+                .contains("`${secret:kubeadm-main-bootstrap-token`"),
+            "{}",
+            found[4].1
+        );
+    }
+
+    #[test]
+    fn dollars_that_do_not_read_as_a_reference_pass() {
+        let found = forged(
+            r#"vlan a { id = 10, subnet = 10.0.0.0/24, description = "\$5 \${HOME} \$ {secret:x} {secret:y} \${SECRET:z} secret:w" }
+"#,
+        );
+        assert_eq!(found, []);
+    }
 }

@@ -14,9 +14,10 @@
 //!   declares, so `taints = []` on a control plane makes it schedulable.
 //! - Node labels go to the kubelet's `node-labels` flag (v1beta4 `[{name, value}]` args).
 //!
-//! Secrets are never values. A file refers to a secret as `${secret:NAME}` ([`secret_ref`]),
-//! which the apply step replaces by the secret's value before running kubeadm, and every name
-//! used is listed in `kubernetes/<cluster>/secrets.required` ([`Secrets::render`]):
+//! Secrets are never values. A file refers to a secret as `${secret:NAME}`
+//! ([`Secrets::reference`], which declares it for the file), which the apply step replaces by
+//! the secret's value before running kubeadm, and every name used is listed with what it
+//! holds in `kubernetes/<cluster>/secrets.required` ([`Required::render`]):
 //! - `kubeadm-<cluster>-certificate-key` (64 hex characters), in InitConfiguration
 //!   `certificateKey` and in control-plane joins, only when there is more than one control
 //!   plane; the init node runs `kubeadm init --config <node>.yaml --upload-certs`.
@@ -42,6 +43,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use super::yaml_file;
 use crate::emit::yaml::Yaml;
+use crate::emit::Secrets;
 use crate::model::{Cluster, Model, Node, Role};
 
 /// The kubeadm config API version.
@@ -52,23 +54,28 @@ pub const CRI_SOCKET: &str = "unix:///var/run/containerd/containerd.sock";
 /// The kubeadm files of one cluster and the secrets they reference.
 #[derive(Debug, Default)]
 pub struct KubeadmFiles {
-    /// Node name to file contents, in declaration order.
-    pub files: Vec<(String, Vec<u8>)>,
-    /// Secrets referenced by the files.
+    /// One file per node, in declaration order.
+    pub files: Vec<NodeFile>,
+    /// Every secret the files refer to, with what it holds.
+    pub required: Required,
+}
+
+/// A node's kubeadm file.
+#[derive(Debug)]
+pub struct NodeFile {
+    /// The node's name.
+    pub node: String,
+    /// The file's contents.
+    pub bytes: Vec<u8>,
+    /// The secrets the file refers to.
     pub secrets: Secrets,
 }
 
 /// Secret names with a one-line description of the expected value, sorted by name.
 #[derive(Debug, Default, PartialEq)]
-pub struct Secrets(BTreeMap<String, String>);
+pub struct Required(BTreeMap<String, String>);
 
-impl Secrets {
-    /// Records that `name` is needed and returns the reference to write in its place.
-    pub fn reference(&mut self, name: &str, description: &str) -> String {
-        self.0.insert(name.to_string(), description.to_string());
-        secret_ref(name)
-    }
-
+impl Required {
     /// True when nothing is referenced.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
@@ -78,7 +85,10 @@ impl Secrets {
     pub fn render(&self) -> Vec<u8> {
         let mut out = super::header();
         out.push_str(
-            "# Secrets the apply step must provide; files refer to them as ${secret:NAME}.\n",
+            "# Secrets the kubeadm files refer to, with what each holds. The apply step\n",
+        );
+        out.push_str(
+            "# must provide them; out/secrets.required lists every file that uses each.\n",
         );
         for (name, description) in &self.0 {
             out.push_str(&format!("{name}  # {description}\n"));
@@ -87,7 +97,22 @@ impl Secrets {
     }
 }
 
-pub use crate::emit::secret_ref;
+/// Where a node's file writes its secret references: each is declared for the file and
+/// listed, with its description, for the cluster.
+struct Refs<'r> {
+    file: Secrets,
+    required: &'r mut Required,
+}
+
+impl Refs<'_> {
+    /// Records that the file refers to `name` and returns the reference to write.
+    fn reference(&mut self, name: &str, description: &str) -> String {
+        self.required
+            .0
+            .insert(name.to_string(), description.to_string());
+        self.file.reference(name)
+    }
+}
 
 /// The kubeadm config files of `cluster`'s nodes.
 pub fn files(model: &Model, cluster: &Cluster) -> KubeadmFiles {
@@ -110,13 +135,20 @@ pub fn files(model: &Model, cluster: &Cluster) -> KubeadmFiles {
         multi_control_plane: control_planes > 1,
     };
     for (index, node) in nodes.iter().enumerate() {
-        let docs = if Some(index) == init {
-            ctx.init_documents(node, &mut out.secrets)
-        } else {
-            vec![ctx.join_configuration(node, &mut out.secrets)]
+        let mut refs = Refs {
+            file: Secrets::default(),
+            required: &mut out.required,
         };
-        out.files
-            .push((node.name.clone(), file(docs, node, Some(index) == init)));
+        let docs = if Some(index) == init {
+            ctx.init_documents(node, &mut refs)
+        } else {
+            vec![ctx.join_configuration(node, &mut refs)]
+        };
+        out.files.push(NodeFile {
+            node: node.name.clone(),
+            bytes: file(docs, node, Some(index) == init),
+            secrets: refs.file,
+        });
     }
     out
 }
@@ -135,7 +167,7 @@ fn file(docs: Vec<Yaml>, node: &Node, init: bool) -> Vec<u8> {
         format!("kubeadm join --config {}.yaml", node.name)
     };
     let note = format!(
-        "Apply on node {} (after resolving ${{secret:...}}): {command}",
+        "Apply on node {} (after resolving its secret references): {command}",
         node.name
     );
     let mut file = yaml_file(&[&note]);
@@ -146,7 +178,7 @@ fn file(docs: Vec<Yaml>, node: &Node, init: bool) -> Vec<u8> {
 }
 
 impl Ctx<'_> {
-    fn init_documents(&self, node: &Node, secrets: &mut Secrets) -> Vec<Yaml> {
+    fn init_documents(&self, node: &Node, secrets: &mut Refs) -> Vec<Yaml> {
         let mut init = vec![
             ("apiVersion", Yaml::str(API_VERSION)),
             ("kind", Yaml::str("InitConfiguration")),
@@ -185,7 +217,7 @@ impl Ctx<'_> {
         ])
     }
 
-    fn join_configuration(&self, node: &Node, secrets: &mut Secrets) -> Yaml {
+    fn join_configuration(&self, node: &Node, secrets: &mut Refs) -> Yaml {
         let cluster = &self.cluster.name;
         let token = secrets.reference(
             &format!("kubeadm-{cluster}-bootstrap-token"),
@@ -219,7 +251,7 @@ impl Ctx<'_> {
         Yaml::map(join)
     }
 
-    fn certificate_key(&self, secrets: &mut Secrets) -> String {
+    fn certificate_key(&self, secrets: &mut Refs) -> String {
         secrets.reference(
             &format!("kubeadm-{}-certificate-key", self.cluster.name),
             "kubeadm certificate key, 64 hex characters (`kubeadm certs certificate-key`)",
@@ -444,14 +476,34 @@ mod tests {
             "kubeadm-main-certificate-key",
         ];
         assert_eq!(names, expected);
-        for (path, bytes) in crate::emit::k8s::emit(&model) {
-            let body = String::from_utf8(bytes).unwrap();
-            for reference in body.split("${secret:").skip(1) {
-                let name = reference.split('}').next().unwrap();
-                let placeholder = name == "..." || name == "NAME";
-                assert!(placeholder || names.contains(&name), "{path}: {name}");
-            }
+        let kubeadm = files(&model, &model.clusters["main"]);
+        let declared: Vec<&str> = kubeadm
+            .files
+            .iter()
+            .flat_map(|file| file.secrets.names())
+            .collect();
+        for name in declared {
+            assert!(names.contains(&name), "{name}");
         }
+    }
+
+    #[test]
+    fn each_file_declares_the_references_it_holds() {
+        let model = fixture::small();
+        let kubeadm = files(&model, &model.clusters["main"]);
+        let secrets = |node: &str| -> Vec<&str> {
+            let file = kubeadm.files.iter().find(|file| file.node == node);
+            file.unwrap().secrets.names().collect()
+        };
+        assert_eq!(secrets("cp-1"), ["kubeadm-main-certificate-key"]);
+        let control_plane_join = [
+            "kubeadm-main-bootstrap-token",
+            "kubeadm-main-ca-cert-hash",
+            "kubeadm-main-certificate-key",
+        ];
+        assert_eq!(secrets("cp-2"), control_plane_join);
+        let worker_join = ["kubeadm-main-bootstrap-token", "kubeadm-main-ca-cert-hash"];
+        assert_eq!(secrets("worker-1"), worker_join);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 use super::plan::{Iface, Plan};
 use super::xml::{base64, El};
+use crate::emit::Secrets;
 use crate::model::{Site, WanMode};
 
 /// The factory default's NTP pool, used when the site lists no NTP servers.
@@ -17,7 +18,7 @@ pub const WAN_GATEWAY: &str = "WANGW";
 
 /// `<system>`: host name, domain, DNS, time, the factory groups and admin user (with the
 /// operator's SSH keys), web GUI, SSH and the factory tunables.
-pub fn system(plan: &Plan, site: Option<&Site>) -> El {
+pub fn system(plan: &Plan, site: Option<&Site>, secrets: &mut Secrets) -> El {
     let dns: Vec<String> = site.map_or(Vec::new(), |s| {
         s.dns.iter().map(|d| d.to_string()).collect()
     });
@@ -43,7 +44,7 @@ pub fn system(plan: &Plan, site: Option<&Site>) -> El {
             "1999",
             Some("page-all"),
         ))
-        .with(admin_user(&plan.fw.name, keys))
+        .with(admin_user(&plan.fw.name, keys, secrets))
         .with(El::text("nextuid", "2000"))
         .with(El::text("nextgid", "2000"))
         .with(El::text(
@@ -91,7 +92,7 @@ fn group(name: &str, description: &str, gid: &str, privilege: Option<&str>) -> E
 /// The admin user (uid 0) with the operator's SSH keys (`auth.inc` `local_user_set`
 /// base64-decodes `authorizedkeys`). Its password hash is a secret reference, never the
 /// factory `pfsense` password: the apply step puts a bcrypt hash in its place.
-fn admin_user(firewall: &str, keys: &[String]) -> El {
+fn admin_user(firewall: &str, keys: &[String], secrets: &mut Secrets) -> El {
     let mut user = El::new("user")
         .with(El::text("name", "admin"))
         .with(El::text("descr", "System Administrator"))
@@ -99,7 +100,7 @@ fn admin_user(firewall: &str, keys: &[String]) -> El {
         .with(El::text("groupname", "admins"))
         .with(El::text(
             "bcrypt-hash",
-            crate::emit::secret_ref(&format!("pfsense-{firewall}-admin-bcrypt-hash")),
+            secrets.reference(&format!("pfsense-{firewall}-admin-bcrypt-hash")),
         ))
         .with(El::text("uid", "0"))
         .with(El::text("priv", "user-shell-access"));
@@ -298,7 +299,7 @@ mod tests {
     fn system_carries_site_facts() {
         let model = fixture::small();
         let plan = Plan::new(&model, &model.firewalls["fw1"]);
-        let system = system(&plan, model.site.as_ref());
+        let system = system(&plan, model.site.as_ref(), &mut Secrets::default());
         assert_eq!(system.get("hostname"), Some("fw1"));
         assert_eq!(system.get("domain"), Some("lab.home.arpa"));
         assert_eq!(system.get("timezone"), Some("Europe/Paris"));

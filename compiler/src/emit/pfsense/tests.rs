@@ -176,7 +176,7 @@ fn bare() -> Model {
 #[test]
 fn bare_config_has_no_lan_and_factory_defaults() {
     let model = bare();
-    let text = config_xml(&model, &model.firewalls["fw1"]);
+    let text = config_xml(&model, &model.firewalls["fw1"], &mut Secrets::default());
     assert!(!text.contains("<lan>"));
     assert!(text.contains("<opt1>\n\t\t\t<enable></enable>\n\t\t\t<if>igb1.10</if>"));
     assert!(text.contains("<domain>home.arpa</domain>"));
@@ -208,7 +208,7 @@ fn one_config_per_firewall() {
 #[test]
 fn small_rules_land_in_declared_order_per_interface() {
     let model = fixture::small();
-    let text = config_xml(&model, &model.firewalls["fw1"]);
+    let text = config_xml(&model, &model.firewalls["fw1"], &mut Secrets::default());
     let rules = rules_of(text.split("<filter>").nth(1).unwrap());
     let summary: Vec<(String, String)> = rules
         .iter()
@@ -265,7 +265,7 @@ fn small_rules_land_in_declared_order_per_interface() {
 #[test]
 fn variant_rules_use_aliases_subnets_and_ranges() {
     let model = variant();
-    let text = config_xml(&model, &model.firewalls["fw1"]);
+    let text = config_xml(&model, &model.firewalls["fw1"], &mut Secrets::default());
     let filter = text
         .split("<filter>")
         .nth(1)
@@ -355,9 +355,12 @@ fn variant_rules_use_aliases_subnets_and_ranges() {
 #[test]
 fn a_private_source_on_the_wan_lifts_blockpriv() {
     let small = fixture::small();
-    assert!(config_xml(&small, &small.firewalls["fw1"]).contains("<blockpriv></blockpriv>"));
+    assert!(
+        config_xml(&small, &small.firewalls["fw1"], &mut Secrets::default())
+            .contains("<blockpriv></blockpriv>")
+    );
     let model = variant(); // rule `nodeports` comes from 192.168.1.0/24 on the WAN
-    let text = config_xml(&model, &model.firewalls["fw1"]);
+    let text = config_xml(&model, &model.firewalls["fw1"], &mut Secrets::default());
     assert!(!text.contains("<blockpriv>"));
     assert!(text.contains("<blockbogons></blockbogons>"));
 }
@@ -365,7 +368,7 @@ fn a_private_source_on_the_wan_lifts_blockpriv() {
 #[test]
 fn variant_has_gateway_aliases_and_mappings() {
     let model = variant();
-    let text = config_xml(&model, &model.firewalls["fw1"]);
+    let text = config_xml(&model, &model.firewalls["fw1"], &mut Secrets::default());
     assert!(text.contains("<gateway>WANGW</gateway>"));
     assert!(text.contains("<defaultgw4>WANGW</defaultgw4>"));
     assert!(text.contains("<name>vm_cp_1</name>\n\t\t\t<type>host</type>\n\t\t\t<address>10.20.0.11 10.30.0.11</address>"));
@@ -390,7 +393,7 @@ fn dump_pfsense() {
         ("variant", variant()),
         ("bare", bare()),
     ] {
-        let text = config_xml(&model, &model.firewalls["fw1"]);
+        let text = config_xml(&model, &model.firewalls["fw1"], &mut Secrets::default());
         std::fs::write(dir.join(format!("{name}.xml")), text).unwrap();
     }
 }
