@@ -96,9 +96,44 @@ pub fn path_segment(name: &str) -> Result<(), Problem> {
     Ok(())
 }
 
+/// The diagnostic code of a name that is a safe path segment but stands where the emitters
+/// already write a file of their own.
+pub const PATH_TAKEN: &str = "name::path-taken";
+
+/// Where a `kind` entity named `name` would put its directory on top of a file or directory
+/// the emitters write beside it: the path that would collide, with `<parent>` for the
+/// enclosing entity. Entities of one kind never collide with each other (names are unique per
+/// kind), and files inside an entity's directory carry a kind prefix (`service-`, `chart-`,
+/// `manifest-`), so these are the only places two writers share a directory.
+pub fn reserved(kind: &str, name: &str) -> Option<&'static str> {
+    match (kind, name) {
+        // `proxmox/<host>/` beside `proxmox/storage.cfg`.
+        ("host", "storage.cfg") => Some("proxmox/storage.cfg"),
+        // `kubernetes/<cluster>/<namespace>/` beside the cluster's own files and directory.
+        ("namespace", "kubeadm") => Some("kubernetes/<cluster>/kubeadm/"),
+        ("namespace", "secrets.required") => Some("kubernetes/<cluster>/secrets.required"),
+        ("namespace", "kustomization.yaml") => Some("kubernetes/<cluster>/kustomization.yaml"),
+        _ => None,
+    }
+}
+
 /// The diagnostic for the `kind` entity `name`, declared at `span`, when it is not a path
-/// segment.
+/// segment, or one the emitters use already ([`reserved`]).
 pub fn check(kind: &str, name: &str, span: Span) -> Option<Diagnostic> {
+    if let Some(path) = path_segment(name).ok().and(reserved(kind, name)) {
+        return Some(
+            Diagnostic::error(
+                PATH_TAKEN,
+                span,
+                format!(
+                    "{kind} name {} is taken: plat writes `{path}` where this {kind}'s files would go",
+                    shown(name)
+                ),
+            )
+            .with_label("this name")
+            .with_help("choose another name; the two would overwrite each other in out/"),
+        );
+    }
     let problem = path_segment(name).err()?;
     Some(
         Diagnostic::error(
@@ -222,6 +257,23 @@ mod tests {
             "vm name `a\\0b` cannot be a file name in out/: \
              it holds the control character U+0000"
         );
+    }
+
+    #[test]
+    fn names_the_emitters_use_beside_an_entity_are_reserved() {
+        let span = Span::default();
+        for (kind, name) in [
+            ("host", "storage.cfg"),
+            ("namespace", "kubeadm"),
+            ("namespace", "secrets.required"),
+            ("namespace", "kustomization.yaml"),
+        ] {
+            let diagnostic = check(kind, name, span).expect("reserved");
+            assert_eq!(diagnostic.code, PATH_TAKEN, "{kind} {name}");
+        }
+        // The same names are free for other kinds.
+        assert!(check("vm", "kubeadm", span).is_none());
+        assert!(check("node", "storage.cfg", span).is_none());
     }
 
     #[test]
