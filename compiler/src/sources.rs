@@ -5,7 +5,9 @@
 
 use std::path::{Path, PathBuf};
 
-use plat_lang::load::{LoadError, Loader};
+use std::io::Read;
+
+use plat_lang::load::{LoadError, Loader, MAX_FILE_BYTES};
 
 /// The sources of one run: a root directory and the root files in it.
 #[derive(Clone, Debug)]
@@ -121,7 +123,17 @@ impl Loader for FsLoader {
         if !metadata.is_file() {
             return Err(LoadError::NotAFile);
         }
-        let bytes = std::fs::read(&canonical).map_err(|e| LoadError::Io(e.to_string()))?;
+        if metadata.len() > MAX_FILE_BYTES {
+            return Err(LoadError::TooLarge);
+        }
+        // Read at most one byte more than the limit: the file may have grown since.
+        let mut bytes = Vec::with_capacity(metadata.len() as usize);
+        std::fs::File::open(&canonical)
+            .and_then(|file| file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+            .map_err(|e| LoadError::Io(e.to_string()))?;
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return Err(LoadError::TooLarge);
+        }
         if bytes.contains(&0) {
             return Err(LoadError::NulByte);
         }
