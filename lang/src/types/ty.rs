@@ -363,43 +363,14 @@ pub const MAX_TYPE_TEXT: usize = 2048;
 
 impl fmt::Display for Type {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut text = Bounded {
-            text: String::new(),
-            limit: MAX_TYPE_TEXT,
-        };
-        // An error here only means the text reached its limit.
-        let full = write_type(self, &mut text).is_ok();
-        if !full {
-            let mut end = MAX_TYPE_TEXT.min(text.text.len());
-            while !text.text.is_char_boundary(end) {
-                end -= 1;
-            }
-            text.text.truncate(end);
-            text.text.push('…');
-        }
-        f.write_str(&text.text)
-    }
-}
-
-/// A string that refuses to grow past `limit` bytes: rendering stops there, so a type's text
-/// costs at most about `limit`, however large the type is when expanded.
-struct Bounded {
-    text: String,
-    limit: usize,
-}
-
-impl fmt::Write for Bounded {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        self.text.push_str(s);
-        if self.text.len() > self.limit {
-            return Err(fmt::Error);
-        }
-        Ok(())
+        f.write_str(&crate::bounded::text(MAX_TYPE_TEXT, |out| {
+            write_type(self, out)
+        }))
     }
 }
 
 /// Writes `ty` to `f`, stopping at the first error (the text's limit).
-fn write_type(ty: &Type, f: &mut Bounded) -> fmt::Result {
+fn write_type(ty: &Type, f: &mut crate::bounded::Bounded) -> fmt::Result {
     use fmt::Write;
     match ty {
         Type::Error => write!(f, "{{unknown}}"),
