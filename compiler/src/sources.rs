@@ -78,7 +78,13 @@ impl Project {
             .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
         {
             let entry = entry.map_err(|e| ProjectError::Io(root.clone(), e.into()))?;
-            if entry.file_type().is_file() && entry.path().extension().is_some_and(|e| e == "plat")
+            // A symbolic link named `.plat` is a source like a file at its path: the loader
+            // reads it when it resolves inside the root and reports it otherwise
+            // (`import::outside-root`, `import::not-found`, `import::not-a-file`), as for an
+            // import. Links to directories are not followed.
+            let file_type = entry.file_type();
+            if (file_type.is_file() || file_type.is_symlink())
+                && entry.path().extension().is_some_and(|e| e == "plat")
             {
                 let relative = entry.path().strip_prefix(&root).expect("below root");
                 let parts: Vec<String> = relative

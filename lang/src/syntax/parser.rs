@@ -1272,7 +1272,13 @@ impl Parser<'_> {
                         return Err(Failed);
                     }
                     spans.push((flat.len(), span));
-                    flat.push_str(&text);
+                    // Line breaks are `\n` whatever the file's line endings (a CRLF checkout):
+                    // a value must not depend on them. An escaped `\r` is still a CR.
+                    if text.contains('\r') {
+                        flat.push_str(&text.replace("\r\n", "\n"));
+                    } else {
+                        flat.push_str(&text);
+                    }
                 }
                 (None, Some(expr)) => {
                     flat.push(HOLE);
@@ -1281,10 +1287,7 @@ impl Parser<'_> {
                 _ => {}
             }
         }
-        let body = flat
-            .strip_prefix('\n')
-            .or_else(|| flat.strip_prefix("\r\n"))
-            .unwrap_or(&flat);
+        let body = flat.strip_prefix('\n').unwrap_or(&flat);
         let mut lines: Vec<&str> = body.split('\n').collect();
         if lines.len() > 1
             && lines
