@@ -169,13 +169,12 @@ impl State<'_> {
                     "limit::source-size",
                     span,
                     format!(
-                        "the sources read before `{path}` already have {} bytes, the limit for all sources together",
-                        self.source_bytes
+                        "`{path}` is not read: the sources loaded before it have {} bytes, more than the {} MiB all sources may have together",
+                        self.source_bytes,
+                        MAX_SOURCE_BYTES >> 20
                     ),
                 )
-                .with_help(format!(
-                    "the sources of one program may have {MAX_SOURCE_BYTES} bytes in all: split the platform into several roots"
-                )),
+                .with_help("split the platform into several programs"),
             );
             self.by_path.insert(path.to_string(), None);
             return None;
@@ -326,9 +325,9 @@ impl State<'_> {
             LoadError::TooLarge => Diagnostic::error(
                 "limit::source-size",
                 span,
-                format!("`{path}` has more than {MAX_FILE_BYTES} bytes"),
+                format!("`{path}` is larger than {} MiB", MAX_FILE_BYTES >> 20),
             )
-            .with_help("a source file may have 64 MiB: split it into several files"),
+            .with_help("split it into several files (a source file may have 64 MiB)"),
         };
         self.diagnostics.push(diagnostic);
     }

@@ -326,6 +326,21 @@ fn a_symlink_inside_the_root_is_followed() {
     assert!(outcome.diagnostics.is_empty(), "{}", outcome.rendered);
 }
 
+/// A source over 64 MiB (here a sparse file) is refused from its size, before it is read.
+#[test]
+fn a_source_over_64_mib_is_refused() {
+    let dir = TempDir::new("source-size");
+    let file = std::fs::File::create(dir.0.join("main.plat")).expect("create");
+    file.set_len((64 << 20) + 1).expect("a sparse file");
+    special(
+        &dir,
+        "limit-source-size",
+        "limit::source-size",
+        "main.plat",
+        1,
+    );
+}
+
 /// In a directory, a symbolic link named `.plat` is a source like an import of it: read when
 /// it resolves inside the root, reported when it leaves it (it used to be skipped silently).
 #[cfg(unix)]
@@ -473,6 +488,7 @@ const SPECIAL_CODES: &[&str] = &[
     "import::not-a-file",
     "type::kind",
     "limit::files",
+    "limit::source-size",
     "limit::steps",
     "limit::entities",
 ];
