@@ -101,7 +101,7 @@ pub const MAX_FILES: usize = 10_000;
 pub const MAX_FILE_BYTES: u64 = 64 << 20;
 
 /// Maximum bytes of all the sources of a program together (256 MiB), prelude included: once
-/// the files loaded so far reach it, no further file is read.
+/// the files loaded so far have more, no further file is read.
 pub const MAX_SOURCE_BYTES: u64 = 256 << 20;
 
 /// Loads the prelude, every root path (sorted by the caller) and everything they import.
@@ -162,7 +162,7 @@ impl State<'_> {
             self.by_path.insert(path.to_string(), None);
             return None;
         }
-        if self.source_bytes >= MAX_SOURCE_BYTES {
+        if self.source_bytes > MAX_SOURCE_BYTES {
             let span = self.blame(path, import_span);
             self.diagnostics.push(
                 Diagnostic::error(
