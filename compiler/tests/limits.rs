@@ -95,6 +95,36 @@ fn types_that_share_their_parts_are_shown_bounded() {
     assert!(run.stderr.len() < 40_000, "{} bytes", run.stderr.len());
 }
 
+/// Coercing a value that shares its parts to a declared type that shares its parts (named
+/// record types, each with two fields of the previous one, forty times over) coerces each
+/// shared part once (it used to coerce 2^40 records).
+#[test]
+fn coercing_values_that_share_their_parts_is_linear() {
+    let mut source = String::from("type T0 = { a: int(0..=10), b: int = 2 }\n");
+    for i in 1..=40 {
+        source.push_str(&format!("type T{i} = {{ l: T{}, r: T{} }}\n", i - 1, i - 1));
+    }
+    source.push_str("let v0: T0 = { a = 1 }\n");
+    for i in 1..=40 {
+        source.push_str(&format!(
+            "let v{i}: T{i} = {{ l = v{}, r = v{} }}\n",
+            i - 1,
+            i - 1
+        ));
+    }
+    source.push_str(&shared("r", "", "{ a = 3 }"));
+    source.push_str("let again: T40 = v40\nlet inferred: T40 = r40\n");
+    // The leaves, forty fields down: given, and filled in from the default.
+    source.push_str(&format!(
+        "assert again{}.a == 1 && inferred{}.b == 2, \"coerced\"\n",
+        ".l".repeat(40),
+        ".r".repeat(40)
+    ));
+    let dir = project(&source);
+    let run = plat(dir.path(), &["check", "."]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+}
+
 /// JSON data that shares its parts is refused before it is made: in a manifest's body
 /// (`plat check`, `plat build`) and in what `plat eval` prints (it used to reach 5.6 GB).
 #[test]

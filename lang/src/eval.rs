@@ -10,7 +10,7 @@ mod coerce;
 mod expr;
 mod ops;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
 use crate::diagnostic::{did_you_mean, Diagnostic};
@@ -168,6 +168,9 @@ pub(crate) struct Evaluator<'a> {
     asserts: Vec<PendingAssert<'a>>,
     steps_reported: bool,
     elements: u64,
+    /// Shared values already coerced, by the identity of the value and of the type
+    /// (`coerce::Coerced`).
+    coerced: HashMap<(usize, usize), coerce::Coerced>,
 }
 
 impl<'a> Evaluator<'a> {
@@ -188,6 +191,7 @@ impl<'a> Evaluator<'a> {
             asserts: Vec::new(),
             steps_reported: false,
             elements: 0,
+            coerced: HashMap::new(),
         }
     }
 

@@ -173,7 +173,7 @@ impl Memo {
 /// to 8 at least), with the variant in the low bits (`[T]`, `{string: T}` and `T?` share
 /// `T`'s `Rc`). Every type asked about is borrowed for the whole question, so no address is
 /// reused while the answers are kept.
-fn identity(ty: &Type) -> Option<usize> {
+pub(crate) fn identity(ty: &Type) -> Option<usize> {
     match ty {
         Type::List(inner) => Some(Rc::as_ptr(inner) as usize),
         Type::Map(inner) => Some(Rc::as_ptr(inner) as usize | 1),
