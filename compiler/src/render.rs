@@ -5,7 +5,7 @@ use std::fmt;
 
 use miette::{
     GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
-    NamedSource, SourceCode, SourceSpan, SpanContents,
+    SourceCode, SourceSpan, SpanContents,
 };
 use plat_lang::diagnostic::{Diagnostic, Severity};
 use plat_lang::source::{SourceFile, SourceMap};
@@ -251,7 +251,7 @@ pub struct Snippet {
 
 struct SnippetReport<'a> {
     snippet: &'a Snippet,
-    source: NamedSource<String>,
+    source: Window<'a>,
 }
 
 impl fmt::Debug for SnippetReport<'_> {
@@ -299,10 +299,11 @@ pub fn render_snippets(sources: &SourceMap, snippets: &[Snippet], style: Style) 
     let handler = handler(style);
     let mut out = String::new();
     for snippet in snippets {
-        let file = sources.get(snippet.span.file);
         let report = SnippetReport {
             snippet,
-            source: NamedSource::new(file.path.clone(), file.text.clone()),
+            source: Window {
+                file: sources.get(snippet.span.file),
+            },
         };
         let _ = handler.render_report(&mut out, &report);
         out.push('\n');
