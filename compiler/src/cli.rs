@@ -326,7 +326,7 @@ fn eval(path: PathBuf, expr: Option<String>, style: Style) -> ExitCode {
             Err(diagnostic) => {
                 report_diagnostics(
                     &compilation.front.loaded.sources,
-                    &[diagnostic],
+                    &[*diagnostic],
                     Format::Human,
                     style,
                 );

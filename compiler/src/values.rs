@@ -38,7 +38,7 @@ pub fn to_json(value: &Value, top: bool) -> Json {
 
 /// `{"lets": {...}, "entities": {"kind": {"name": {...}}}}` for the root files; a
 /// `limit::value-size` error when that would be more than [`MAX_VALUE_SIZE`] written out.
-pub fn program_json(compilation: &Compilation) -> Result<Json, Diagnostic> {
+pub fn program_json(compilation: &Compilation) -> Result<Json, Box<Diagnostic>> {
     let Some(program) = &compilation.front.program else {
         return Ok(Json::Null);
     };
@@ -48,7 +48,10 @@ pub fn program_json(compilation: &Compilation) -> Result<Json, Diagnostic> {
     for value in &program.lets {
         if loaded.roots.contains(&value.module) {
             if !budget.charge(&value.value) {
-                return Err(too_large(value.span, &format!("`{}`", value.name)));
+                return Err(Box::new(too_large(
+                    value.span,
+                    &format!("`{}`", value.name),
+                )));
             }
             lets.insert(value.name.to_string(), to_json(&value.value, true));
         }
@@ -57,7 +60,7 @@ pub fn program_json(compilation: &Compilation) -> Result<Json, Diagnostic> {
     for entity in &program.entities {
         let record = Value::Record(entity.value.clone());
         if !budget.charge(&record) {
-            return Err(too_large(entity.span, &entity.id.to_string()));
+            return Err(Box::new(too_large(entity.span, &entity.id.to_string())));
         }
         let kind = entities
             .entry(entity.id.kind.to_string())

@@ -10,7 +10,7 @@ mod coerce;
 mod expr;
 mod ops;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use crate::diagnostic::{did_you_mean, Diagnostic};
@@ -18,7 +18,7 @@ use crate::load::Loaded;
 use crate::span::Span;
 use crate::syntax::ast::{EntityBody, EntityName, Item, ItemKind};
 use crate::types::{Env, Type};
-use crate::value::{EntityId, Name, NameMap, Record, Value};
+use crate::value::{EntityId, FixedHasher, Name, NameMap, Record, Value};
 
 /// Resource limits for one evaluation.
 #[derive(Clone, Debug)]
@@ -170,7 +170,7 @@ pub(crate) struct Evaluator<'a> {
     elements: u64,
     /// Shared values already coerced, by the identity of the value and of the type
     /// (`coerce::Coerced`).
-    coerced: HashMap<(usize, usize), coerce::Coerced>,
+    coerced: indexmap::IndexMap<(usize, usize), coerce::Coerced, FixedHasher>,
 }
 
 impl<'a> Evaluator<'a> {
@@ -191,7 +191,7 @@ impl<'a> Evaluator<'a> {
             asserts: Vec::new(),
             steps_reported: false,
             elements: 0,
-            coerced: HashMap::new(),
+            coerced: indexmap::IndexMap::default(),
         }
     }
 

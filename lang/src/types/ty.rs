@@ -1,6 +1,5 @@
 //! Types and assignability.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::rc::Rc;
 
@@ -154,9 +153,9 @@ pub fn assignable(actual: &Type, expected: &Type) -> bool {
 #[derive(Default)]
 struct Memo {
     questions: u32,
-    assignable: HashMap<(usize, usize), bool>,
-    json: HashMap<usize, bool>,
-    join: HashMap<(usize, usize), Type>,
+    assignable: Answers<(usize, usize), bool>,
+    json: Answers<usize, bool>,
+    join: Answers<(usize, usize), Type>,
 }
 
 impl Memo {
@@ -168,6 +167,9 @@ impl Memo {
         self.questions > Memo::FREE
     }
 }
+
+/// Answers by identity; nothing iterates them.
+type Answers<K, V> = indexmap::IndexMap<K, V, crate::value::FixedHasher>;
 
 /// The identity of a type that has parts, if it has any: the address of its `Rc` (aligned
 /// to 8 at least), with the variant in the low bits (`[T]`, `{string: T}` and `T?` share
