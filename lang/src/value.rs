@@ -371,7 +371,7 @@ pub fn format_duration(ms: i64) -> String {
 }
 
 /// The most text a list or record is shown with (in bytes, in messages); a longer text ends
-/// with `…` (see [`crate::bounded`]).
+/// with `…`.
 pub const MAX_VALUE_TEXT: usize = 2048;
 
 impl fmt::Display for Value {

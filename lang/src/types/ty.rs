@@ -289,7 +289,7 @@ fn same_fields(x: &RecordType, y: &RecordType) -> bool {
 }
 
 /// The type of `if c then a else b` (and of list elements): the wider of the two, or a union.
-/// The result shares the parts the two types share (see [`Memo`]).
+/// The result shares the parts the two types share: answers about shared parts are kept.
 pub fn join(a: &Type, b: &Type) -> Type {
     join_in(a, b, &mut Memo::default())
 }
