@@ -27,10 +27,55 @@ struct Report<'a> {
 
 /// A file given to miette through its line index. miette's own `SourceCode` for text scans
 /// from the start for every span it reads, which made rendering quadratic in the number of
-/// diagnostics of a large file (minutes for 50,000 errors); here each read is given only the
-/// lines around its span, found by binary search, so it costs the size of those lines.
+/// diagnostics of a large file (minutes for 50,000 errors); here each read is given only some
+/// lines, found by binary search, so it costs the size of those lines.
+///
+/// Which labels miette draws in one snippet depends on where it finds them in the text it is
+/// given (it compares a label's line with the lines it read before the previous one), so a
+/// diagnostic whose spans are close together gets one window around all of them, always the
+/// same for the same spans; one whose spans are far apart (a duplicate declared thousands of
+/// lines after the first) gets a window around each read, and its labels, too far apart to
+/// share a snippet either way, are drawn separately.
 struct Window<'a> {
     file: &'a SourceFile,
+    /// The 1-based lines (inclusive) given to every read, or `None` for the lines around
+    /// each read's span.
+    lines: Option<(usize, usize)>,
+}
+
+impl<'a> Window<'a> {
+    /// Lines around every span of a diagnostic shown together: a margin wider than miette's
+    /// context lines.
+    const MARGIN: usize = 3;
+    /// The most lines and bytes a window around all of a diagnostic's spans may have.
+    const MAX_LINES: usize = 200;
+    const MAX_BYTES: usize = 64 << 10;
+
+    /// The window for a diagnostic with `spans`.
+    fn around(file: &'a SourceFile, spans: impl Iterator<Item = plat_lang::span::Span>) -> Self {
+        let (mut first, mut last) = (usize::MAX, 1);
+        for span in spans {
+            first = first.min(file.line_col(span.start).0);
+            last = last.max(file.line_col(span.end).0);
+        }
+        let first = first.min(last).saturating_sub(Self::MARGIN).max(1);
+        let last = last + Self::MARGIN;
+        let (start, end) = Self::bytes(file, first, last);
+        let close = last - first <= Self::MAX_LINES && end - start <= Self::MAX_BYTES;
+        Window {
+            file,
+            lines: close.then_some((first, last)),
+        }
+    }
+
+    /// The byte range of lines `first..=last` (1-based; past the end is the end).
+    fn bytes(file: &SourceFile, first: usize, last: usize) -> (usize, usize) {
+        let start = file.line_range(first).map_or(0, |(s, _)| s as usize);
+        let end = file
+            .line_range(last)
+            .map_or(file.text.len(), |(_, e)| e as usize);
+        (start, end.max(start))
+    }
 }
 
 impl SourceCode for Window<'_> {
@@ -40,19 +85,17 @@ impl SourceCode for Window<'_> {
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn SpanContents<'b> + 'b>, MietteError> {
-        // A margin wider than the context asked for, so that miette finds every line it wants.
-        const MARGIN: usize = 2;
         let file = self.file;
-        let offset = |at: usize| u32::try_from(at).unwrap_or(u32::MAX);
-        let first_line = file.line_col(offset(span.offset())).0;
-        let last_line = file.line_col(offset(span.offset() + span.len())).0;
-        let first = first_line
-            .saturating_sub(context_lines_before + MARGIN)
-            .max(1);
-        let start = file.line_range(first).map_or(0, |(s, _)| s as usize);
-        let end = file
-            .line_range(last_line.saturating_add(context_lines_after + MARGIN))
-            .map_or(file.text.len(), |(_, e)| e as usize);
+        let (first, last) = self.lines.unwrap_or_else(|| {
+            let line = |at: usize| file.line_col(u32::try_from(at).unwrap_or(u32::MAX)).0;
+            let first = line(span.offset())
+                .saturating_sub(context_lines_before + Window::MARGIN)
+                .max(1);
+            let last = line(span.offset() + span.len())
+                .saturating_add(context_lines_after + Window::MARGIN);
+            (first, last)
+        });
+        let (start, end) = Window::bytes(file, first, last);
         let text = &file.text[start..end];
         let local = SourceSpan::new(span.offset().saturating_sub(start).into(), span.len());
         let contents = text.read_span(&local, context_lines_before, context_lines_after)?;
@@ -181,7 +224,7 @@ pub fn render_human(sources: &SourceMap, diagnostics: &[Diagnostic], style: Styl
             });
             None
         } else {
-            Some(Window { file })
+            Some(Window::around(file, spans()))
         };
         let report = Report {
             diagnostic: &shown,
@@ -301,9 +344,10 @@ pub fn render_snippets(sources: &SourceMap, snippets: &[Snippet], style: Style) 
     for snippet in snippets {
         let report = SnippetReport {
             snippet,
-            source: Window {
-                file: sources.get(snippet.span.file),
-            },
+            source: Window::around(
+                sources.get(snippet.span.file),
+                std::iter::once(snippet.span),
+            ),
         };
         let _ = handler.render_report(&mut out, &report);
         out.push('\n');
