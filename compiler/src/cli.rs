@@ -321,7 +321,18 @@ fn eval(path: PathBuf, expr: Option<String>, style: Style) -> ExitCode {
                 return ExitCode::from(1);
             }
         },
-        None => crate::values::program_json(&compilation),
+        None => match crate::values::program_json(&compilation) {
+            Ok(json) => json,
+            Err(diagnostic) => {
+                report_diagnostics(
+                    &compilation.front.loaded.sources,
+                    &[*diagnostic],
+                    Format::Human,
+                    style,
+                );
+                return ExitCode::from(1);
+            }
+        },
     };
     let mut stdout = std::io::stdout().lock();
     let _ = writeln!(

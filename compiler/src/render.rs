@@ -5,11 +5,10 @@ use std::fmt;
 
 use miette::{
     GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
-    NamedSource, SourceCode, SourceSpan, SpanContents,
+    SourceCode, SourceSpan, SpanContents,
 };
 use plat_lang::diagnostic::{Diagnostic, Severity};
 use plat_lang::source::{SourceFile, SourceMap};
-use plat_lang::span::Span;
 
 /// How to print diagnostics.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,38 +25,56 @@ struct Report<'a> {
     source: Option<Window<'a>>,
 }
 
-/// The lines of a file around a diagnostic's spans, given to miette instead of the whole
-/// text: miette scans its source from the start for every snippet, which made rendering
-/// quadratic in the number of diagnostics of a large file (minutes for 20,000 errors).
+/// A file given to miette through its line index. miette's own `SourceCode` for text scans
+/// from the start for every span it reads, which made rendering quadratic in the number of
+/// diagnostics of a large file (minutes for 50,000 errors); here each read is given only some
+/// lines, found by binary search, so it costs the size of those lines.
+///
+/// Which labels miette draws in one snippet depends on where it finds them in the text it is
+/// given (it compares a label's line with the lines it read before the previous one), so a
+/// diagnostic whose spans are close together gets one window around all of them, always the
+/// same for the same spans; one whose spans are far apart (a duplicate declared thousands of
+/// lines after the first) gets a window around each read, and its labels, too far apart to
+/// share a snippet either way, are drawn separately.
 struct Window<'a> {
     file: &'a SourceFile,
-    /// Byte range of the window in the file.
-    start: usize,
-    end: usize,
-    /// 0-based line number of `start`.
-    first_line: usize,
+    /// The 1-based lines (inclusive) given to every read, or `None` for the lines around
+    /// each read's span.
+    lines: Option<(usize, usize)>,
 }
 
 impl<'a> Window<'a> {
-    /// Lines around `spans`, with a margin wider than miette's context lines.
-    fn around(file: &'a SourceFile, spans: impl Iterator<Item = Span>) -> Window<'a> {
-        const MARGIN: usize = 3;
+    /// Lines around every span of a diagnostic shown together: a margin wider than miette's
+    /// context lines.
+    const MARGIN: usize = 3;
+    /// The most lines and bytes a window around all of a diagnostic's spans may have.
+    const MAX_LINES: usize = 200;
+    const MAX_BYTES: usize = 64 << 10;
+
+    /// The window for a diagnostic with `spans`.
+    fn around(file: &'a SourceFile, spans: impl Iterator<Item = plat_lang::span::Span>) -> Self {
         let (mut first, mut last) = (usize::MAX, 1);
         for span in spans {
             first = first.min(file.line_col(span.start).0);
             last = last.max(file.line_col(span.end).0);
         }
-        let first = first.min(last).saturating_sub(MARGIN).max(1);
-        let start = file.line_range(first).map_or(0, |(s, _)| s as usize);
-        let end = file
-            .line_range(last + MARGIN)
-            .map_or(file.text.len(), |(_, e)| e as usize);
+        let first = first.min(last).saturating_sub(Self::MARGIN).max(1);
+        let last = last + Self::MARGIN;
+        let (start, end) = Self::bytes(file, first, last);
+        let close = last - first <= Self::MAX_LINES && end - start <= Self::MAX_BYTES;
         Window {
             file,
-            start,
-            end,
-            first_line: first - 1,
+            lines: close.then_some((first, last)),
         }
+    }
+
+    /// The byte range of lines `first..=last` (1-based; past the end is the end).
+    fn bytes(file: &SourceFile, first: usize, last: usize) -> (usize, usize) {
+        let start = file.line_range(first).map_or(0, |(s, _)| s as usize);
+        let end = file
+            .line_range(last)
+            .map_or(file.text.len(), |(_, e)| e as usize);
+        (start, end.max(start))
     }
 }
 
@@ -68,17 +85,28 @@ impl SourceCode for Window<'_> {
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn SpanContents<'b> + 'b>, MietteError> {
-        let text = &self.file.text[self.start..self.end];
-        let local = SourceSpan::new(span.offset().saturating_sub(self.start).into(), span.len());
+        let file = self.file;
+        let (first, last) = self.lines.unwrap_or_else(|| {
+            let line = |at: usize| file.line_col(u32::try_from(at).unwrap_or(u32::MAX)).0;
+            let first = line(span.offset())
+                .saturating_sub(context_lines_before + Window::MARGIN)
+                .max(1);
+            let last = line(span.offset() + span.len())
+                .saturating_add(context_lines_after + Window::MARGIN);
+            (first, last)
+        });
+        let (start, end) = Window::bytes(file, first, last);
+        let text = &file.text[start..end];
+        let local = SourceSpan::new(span.offset().saturating_sub(start).into(), span.len());
         let contents = text.read_span(&local, context_lines_before, context_lines_after)?;
         Ok(Box::new(MietteSpanContents::new_named(
-            self.file.path.clone(),
+            file.path.clone(),
             contents.data(),
             SourceSpan::new(
-                (contents.span().offset() + self.start).into(),
+                (contents.span().offset() + start).into(),
                 contents.span().len(),
             ),
-            contents.line() + self.first_line,
+            contents.line() + first - 1,
             contents.column(),
             contents.line_count(),
         )))
@@ -150,11 +178,16 @@ impl miette::Diagnostic for Report<'_> {
     }
 }
 
-/// Renders diagnostics for a terminal or a log, in order.
+/// The most diagnostics [`render_human`] draws; a line after them counts the rest. The JSON
+/// report lists every diagnostic.
+pub const MAX_HUMAN_DIAGNOSTICS: usize = 100;
+
+/// Renders diagnostics for a terminal or a log, in order: the first
+/// [`MAX_HUMAN_DIAGNOSTICS`], then a line saying how many more there are.
 pub fn render_human(sources: &SourceMap, diagnostics: &[Diagnostic], style: Style) -> String {
     let handler = handler(style);
     let mut out = String::new();
-    for diagnostic in diagnostics {
+    for diagnostic in diagnostics.iter().take(MAX_HUMAN_DIAGNOSTICS) {
         let file = sources.get(diagnostic.span.file);
         let mut shown = diagnostic.clone();
         for label in diagnostic
@@ -200,6 +233,48 @@ pub fn render_human(sources: &SourceMap, diagnostics: &[Diagnostic], style: Styl
         let _ = handler.render_report(&mut out, &report);
         out.push('\n');
     }
+    if let Some(hidden) = diagnostics.len().checked_sub(MAX_HUMAN_DIAGNOSTICS) {
+        if hidden > 0 {
+            out.push_str(&not_shown(hidden, diagnostics));
+        }
+    }
+    out
+}
+
+/// `… and 49,900 more not shown (50,000 errors in all; ...)`.
+fn not_shown(hidden: usize, diagnostics: &[Diagnostic]) -> String {
+    let errors = diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    let warnings = diagnostics.len() - errors;
+    let count =
+        |n: usize, what: &str| format!("{} {what}{}", thousands(n), if n == 1 { "" } else { "s" });
+    let all = match (errors, warnings) {
+        (_, 0) => count(errors, "error"),
+        (0, _) => count(warnings, "warning"),
+        _ => format!(
+            "{} and {}",
+            count(errors, "error"),
+            count(warnings, "warning")
+        ),
+    };
+    format!(
+        "… and {} more not shown ({all} in all; `--format json` lists every one)\n",
+        thousands(hidden)
+    )
+}
+
+/// `49900` as `49,900`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
     out
 }
 
@@ -219,7 +294,7 @@ pub struct Snippet {
 
 struct SnippetReport<'a> {
     snippet: &'a Snippet,
-    source: NamedSource<String>,
+    source: Window<'a>,
 }
 
 impl fmt::Debug for SnippetReport<'_> {
@@ -267,10 +342,12 @@ pub fn render_snippets(sources: &SourceMap, snippets: &[Snippet], style: Style) 
     let handler = handler(style);
     let mut out = String::new();
     for snippet in snippets {
-        let file = sources.get(snippet.span.file);
         let report = SnippetReport {
             snippet,
-            source: NamedSource::new(file.path.clone(), file.text.clone()),
+            source: Window::around(
+                sources.get(snippet.span.file),
+                std::iter::once(snippet.span),
+            ),
         };
         let _ = handler.render_report(&mut out, &report);
         out.push('\n');

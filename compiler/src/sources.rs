@@ -5,7 +5,9 @@
 
 use std::path::{Path, PathBuf};
 
-use plat_lang::load::{LoadError, Loader};
+use std::io::Read;
+
+use plat_lang::load::{LoadError, Loader, MAX_FILE_BYTES};
 
 /// The sources of one run: a root directory and the root files in it.
 #[derive(Clone, Debug)]
@@ -76,7 +78,13 @@ impl Project {
             .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
         {
             let entry = entry.map_err(|e| ProjectError::Io(root.clone(), e.into()))?;
-            if entry.file_type().is_file() && entry.path().extension().is_some_and(|e| e == "plat")
+            // A symbolic link named `.plat` is a source like a file at its path: the loader
+            // reads it when it resolves inside the root and reports it otherwise
+            // (`import::outside-root`, `import::not-found`, `import::not-a-file`), as for an
+            // import. Links to directories are not followed.
+            let file_type = entry.file_type();
+            if (file_type.is_file() || file_type.is_symlink())
+                && entry.path().extension().is_some_and(|e| e == "plat")
             {
                 let relative = entry.path().strip_prefix(&root).expect("below root");
                 let parts: Vec<String> = relative
@@ -121,7 +129,17 @@ impl Loader for FsLoader {
         if !metadata.is_file() {
             return Err(LoadError::NotAFile);
         }
-        let bytes = std::fs::read(&canonical).map_err(|e| LoadError::Io(e.to_string()))?;
+        if metadata.len() > MAX_FILE_BYTES {
+            return Err(LoadError::TooLarge);
+        }
+        // Read at most one byte more than the limit: the file may have grown since.
+        let mut bytes = Vec::with_capacity(metadata.len() as usize);
+        std::fs::File::open(&canonical)
+            .and_then(|file| file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+            .map_err(|e| LoadError::Io(e.to_string()))?;
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return Err(LoadError::TooLarge);
+        }
         if bytes.contains(&0) {
             return Err(LoadError::NulByte);
         }

@@ -18,7 +18,7 @@ use crate::load::Loaded;
 use crate::span::Span;
 use crate::syntax::ast::{EntityBody, EntityName, Item, ItemKind};
 use crate::types::{Env, Type};
-use crate::value::{EntityId, Name, NameMap, Record, Value};
+use crate::value::{EntityId, FixedHasher, Name, NameMap, Record, Value};
 
 /// Resource limits for one evaluation.
 #[derive(Clone, Debug)]
@@ -168,6 +168,9 @@ pub(crate) struct Evaluator<'a> {
     asserts: Vec<PendingAssert<'a>>,
     steps_reported: bool,
     elements: u64,
+    /// Shared values already coerced, by the identity of the value and of the type
+    /// (`coerce::Coerced`).
+    coerced: indexmap::IndexMap<(usize, usize), coerce::Coerced, FixedHasher>,
 }
 
 impl<'a> Evaluator<'a> {
@@ -188,6 +191,7 @@ impl<'a> Evaluator<'a> {
             asserts: Vec::new(),
             steps_reported: false,
             elements: 0,
+            coerced: indexmap::IndexMap::default(),
         }
     }
 

@@ -1,6 +1,7 @@
 //! The .plat language: syntax, names, types and evaluation. This crate does no IO and knows
 //! nothing of Proxmox, pfSense, cloud-init or Kubernetes.
 
+mod bounded;
 pub mod diagnostic;
 pub mod driver;
 pub mod eval;

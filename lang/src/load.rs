@@ -28,6 +28,8 @@ pub enum LoadError {
     NulByte,
     /// Any other IO failure, with its description.
     Io(String),
+    /// The file has more than [`MAX_FILE_BYTES`] bytes (it was not read whole).
+    TooLarge,
 }
 
 /// Reads source files by root-relative path (`lib/net.plat`).
@@ -94,6 +96,14 @@ pub struct Loaded {
 /// Maximum number of files a program may load.
 pub const MAX_FILES: usize = 10_000;
 
+/// Maximum bytes of one source file (64 MiB). A loader refuses a larger file before reading
+/// it ([`LoadError::TooLarge`]); 100,000 applications are about 36 MB of source in all.
+pub const MAX_FILE_BYTES: u64 = 64 << 20;
+
+/// Maximum bytes of all the sources of a program together (256 MiB), prelude included: once
+/// the files loaded so far have more, no further file is read.
+pub const MAX_SOURCE_BYTES: u64 = 256 << 20;
+
 /// Loads the prelude, every root path (sorted by the caller) and everything they import.
 pub fn load(prelude: &str, roots: &[String], loader: &dyn Loader) -> (Loaded, Vec<Diagnostic>) {
     let mut state = State {
@@ -101,6 +111,7 @@ pub fn load(prelude: &str, roots: &[String], loader: &dyn Loader) -> (Loaded, Ve
         by_path: BTreeMap::new(),
         diagnostics: Vec::new(),
         loader,
+        source_bytes: prelude.len() as u64,
     };
     let file = state.loaded.sources.add("<prelude>".into(), prelude.into());
     state.add_module(file);
@@ -121,6 +132,8 @@ struct State<'a> {
     by_path: BTreeMap<String, Option<usize>>,
     diagnostics: Vec<Diagnostic>,
     loader: &'a dyn Loader,
+    /// Bytes of the sources loaded so far.
+    source_bytes: u64,
 }
 
 impl State<'_> {
@@ -149,7 +162,30 @@ impl State<'_> {
             self.by_path.insert(path.to_string(), None);
             return None;
         }
+        if self.source_bytes > MAX_SOURCE_BYTES {
+            let span = self.blame(path, import_span);
+            self.diagnostics.push(
+                Diagnostic::error(
+                    "limit::source-size",
+                    span,
+                    format!(
+                        "`{path}` is not read: the sources loaded before it have {} bytes, more than the {} MiB all sources may have together",
+                        self.source_bytes,
+                        MAX_SOURCE_BYTES >> 20
+                    ),
+                )
+                .with_help("split the platform into several programs"),
+            );
+            self.by_path.insert(path.to_string(), None);
+            return None;
+        }
         let text = match self.loader.load(path) {
+            Ok(text) if text.len() as u64 > MAX_FILE_BYTES => {
+                let span = self.blame(path, import_span);
+                self.report_load_error(path, LoadError::TooLarge, span);
+                self.by_path.insert(path.to_string(), None);
+                return None;
+            }
             Ok(text) => text,
             Err(error) => {
                 let span = self.blame(path, import_span);
@@ -158,6 +194,7 @@ impl State<'_> {
                 return None;
             }
         };
+        self.source_bytes += text.len() as u64;
         let file = self.loaded.sources.add(path.to_string(), text);
         let module = self.add_module(file);
         self.by_path.insert(path.to_string(), Some(module));
@@ -285,6 +322,12 @@ impl State<'_> {
                 format!("cannot read `{path}`: {message}"),
             )
             .with_help("check the file's permissions"),
+            LoadError::TooLarge => Diagnostic::error(
+                "limit::source-size",
+                span,
+                format!("`{path}` is larger than {} MiB", MAX_FILE_BYTES >> 20),
+            )
+            .with_help("split it into several files (a source file may have 64 MiB)"),
         };
         self.diagnostics.push(diagnostic);
     }

@@ -52,6 +52,74 @@ pub enum Value {
     Record(Rc<Record>),
 }
 
+/// The most that values written out in full may weigh together, in about the bytes of their
+/// JSON (64 MiB): a manifest's or chart's data, or what `plat eval` prints. Values share their
+/// parts, so one built in a few lines (a record of two fields that both hold the previous
+/// record, forty times over) is 2^40 records written out; [`SizeBudget`] refuses it before
+/// anything is written.
+pub const MAX_VALUE_SIZE: u64 = 64 << 20;
+
+/// What is left of [`MAX_VALUE_SIZE`] (or another limit) for writing values out in full.
+#[derive(Clone, Debug)]
+pub struct SizeBudget {
+    left: u64,
+}
+
+impl SizeBudget {
+    /// A budget of `limit` (about bytes of JSON).
+    pub fn new(limit: u64) -> SizeBudget {
+        SizeBudget { left: limit }
+    }
+
+    /// Takes `value`'s size written out in full (8 a value and 2 a level of nesting, plus the
+    /// bytes of its strings and field names; a nested entity is a reference) from the budget; false, taking nothing,
+    /// when it does not fit. Costs at most about the budget, however much the value shares.
+    pub fn charge(&mut self, value: &Value) -> bool {
+        let mut left = self.left;
+        let mut stack = vec![(value, 0u64)];
+        while let Some((value, depth)) = stack.pop() {
+            // A line of indented output (YAML, pretty JSON) for each value.
+            let size = 8
+                + 2 * depth
+                + match value {
+                    Value::Str(s) | Value::Secret(s) => s.len() as u64,
+                    Value::List(items) => {
+                        stack.extend(items.iter().map(|item| (item, depth + 1)));
+                        0
+                    }
+                    Value::Record(record) if depth == 0 || record.entity.is_none() => {
+                        stack.extend(record.fields.iter().map(|f| (&f.value, depth + 1)));
+                        record.fields.iter().map(|f| f.name.len() as u64).sum()
+                    }
+                    _ => 0,
+                };
+            match left.checked_sub(size) {
+                Some(rest) => left = rest,
+                None => return false,
+            }
+        }
+        self.left = left;
+        true
+    }
+}
+
+/// `limit::value-size` at `span`: `what` (`the data of manifest x`) is too large written out.
+pub fn too_large(span: Span, what: &str) -> crate::diagnostic::Diagnostic {
+    crate::diagnostic::Diagnostic::error(
+        "limit::value-size",
+        span,
+        format!(
+            "{what} is too large written out in full (more than {} MiB with the values before it)",
+            MAX_VALUE_SIZE >> 20
+        ),
+    )
+    .with_label("too large written out")
+    .with_help(
+        "a value that holds the same part twice, many levels deep, doubles in size at each \
+         level when written out: build the data without repeating large parts",
+    )
+}
+
 /// A record value: ordered fields, and the entity it is, when it is one.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Record {
@@ -302,56 +370,66 @@ pub fn format_duration(ms: i64) -> String {
     format!("{ms}ms")
 }
 
+/// The most text a list or record is shown with (in bytes, in messages); a longer text ends
+/// with `…`.
+pub const MAX_VALUE_TEXT: usize = 2048;
+
 impl fmt::Display for Value {
-    /// The canonical text of a value, as string interpolation shows it.
+    /// The canonical text of a value, as string interpolation shows it. Lists and records,
+    /// which only messages show, stop after [`MAX_VALUE_TEXT`] bytes.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Value::None => write!(f, "none"),
-            Value::Bool(b) => write!(f, "{b}"),
-            Value::Int(i) => write!(f, "{i}"),
-            Value::Str(s) => write!(f, "{s}"),
-            Value::Size(bytes) => write!(f, "{}", format_size(*bytes)),
-            Value::Duration(ms) => write!(f, "{}", format_duration(*ms)),
-            Value::Ip(ip) => write!(f, "{ip}"),
-            Value::Cidr(cidr) => write!(f, "{cidr}"),
-            Value::Mac(mac) => write!(f, "{}", format_mac(mac)),
-            Value::Secret(name) => write!(f, "secret({name:?})"),
-            Value::List(items) => {
-                write!(f, "[")?;
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        write!(f, ", ")?;
-                    }
-                    item.fmt_nested(f)?;
+            Value::List(_) | Value::Record(_) => f
+                .write_str(&crate::bounded::text(MAX_VALUE_TEXT, |out| {
+                    write_value(self, out, false)
+                })),
+            scalar => write_value(scalar, f, false),
+        }
+    }
+}
+
+/// Writes `value`; strings inside lists and records are quoted.
+fn write_value(value: &Value, f: &mut dyn fmt::Write, nested: bool) -> fmt::Result {
+    match value {
+        Value::None => write!(f, "none"),
+        Value::Bool(b) => write!(f, "{b}"),
+        Value::Int(i) => write!(f, "{i}"),
+        Value::Str(s) if nested => write!(f, "{s:?}"),
+        Value::Str(s) => write!(f, "{s}"),
+        Value::Size(bytes) => write!(f, "{}", format_size(*bytes)),
+        Value::Duration(ms) => write!(f, "{}", format_duration(*ms)),
+        Value::Ip(ip) => write!(f, "{ip}"),
+        Value::Cidr(cidr) => write!(f, "{cidr}"),
+        Value::Mac(mac) => write!(f, "{}", format_mac(mac)),
+        Value::Secret(name) => write!(f, "secret({name:?})"),
+        Value::List(items) => {
+            write!(f, "[")?;
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    write!(f, ", ")?;
                 }
-                write!(f, "]")
+                write_value(item, f, true)?;
             }
-            Value::Record(record) => {
-                if let Some(id) = &record.entity {
-                    return write!(f, "{}", id);
-                }
-                write!(f, "{{ ")?;
-                for (i, field) in record.fields.iter().enumerate() {
-                    if i > 0 {
-                        write!(f, ", ")?;
-                    }
-                    write!(f, "{} = ", field.name)?;
-                    field.value.fmt_nested(f)?;
-                }
-                write!(f, " }}")
+            write!(f, "]")
+        }
+        Value::Record(record) => {
+            if let Some(id) = &record.entity {
+                return write!(f, "{id}");
             }
+            write!(f, "{{ ")?;
+            for (i, field) in record.fields.iter().enumerate() {
+                if i > 0 {
+                    write!(f, ", ")?;
+                }
+                write!(f, "{} = ", field.name)?;
+                write_value(&field.value, f, true)?;
+            }
+            write!(f, " }}")
         }
     }
 }
 
 impl Value {
-    fn fmt_nested(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Value::Str(s) => write!(f, "{s:?}"),
-            other => write!(f, "{other}"),
-        }
-    }
-
     /// The record inside, if this is one.
     pub fn as_record(&self) -> Option<&Record> {
         match self {
@@ -409,6 +487,50 @@ mod tests {
         assert_eq!(cidr("::/0").size(), u128::MAX);
         assert!(Cidr::new("10.0.0.1".parse().unwrap(), 24).is_err());
         assert_eq!(lan.netmask_v4().unwrap().to_string(), "255.255.255.0");
+    }
+
+    /// A record of two fields that both hold the previous record, forty times over: small in
+    /// memory, 2^40 records written out.
+    fn shared(levels: usize) -> Value {
+        let leaf = |name: &str, value: Value| Field {
+            name: name.into(),
+            value,
+            span: Span::default(),
+            from_default: false,
+        };
+        let mut value = Value::Record(Rc::new(Record {
+            fields: vec![leaf("a", Value::Int(1))],
+            entity: None,
+        }));
+        for _ in 0..levels {
+            value = Value::Record(Rc::new(Record {
+                fields: vec![leaf("l", value.clone()), leaf("r", value)],
+                entity: None,
+            }));
+        }
+        value
+    }
+
+    #[test]
+    fn size_budget_is_charged_the_size_written_out() {
+        let mut budget = SizeBudget::new(MAX_VALUE_SIZE);
+        assert!(!budget.charge(&shared(40)), "2^40 records fit");
+        // Refused without taking anything: a small value still fits.
+        assert!(budget.charge(&shared(3)));
+        // Each value 8, 2 a level, plus its field names: 1, 2 and 4 records of `l` and `r` at
+        // depths 0 to 2, 8 records of `a` at depth 3, 8 ints at depth 4.
+        let mut exact = SizeBudget::new(u64::MAX);
+        assert!(exact.charge(&shared(3)));
+        let expected = (8 + 2) + 2 * (8 + 2 + 2) + 4 * (8 + 4 + 2) + 8 * (8 + 6 + 1) + 8 * (8 + 8);
+        assert_eq!(u64::MAX - exact.left, expected);
+    }
+
+    #[test]
+    fn compound_values_are_shown_bounded() {
+        let text = shared(40).to_string();
+        assert!(text.len() <= MAX_VALUE_TEXT + 3, "{} bytes", text.len());
+        assert!(text.ends_with('…'));
+        assert_eq!(shared(1).to_string(), "{ l = { a = 1 }, r = { a = 1 } }");
     }
 
     #[test]

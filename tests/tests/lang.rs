@@ -103,6 +103,54 @@ fn ok_fixtures_compile_without_diagnostics() {
     });
 }
 
+/// The values `plat eval` prints for `path`, and the rendered diagnostics.
+fn values(path: &Path) -> (String, String) {
+    let path = path.to_path_buf();
+    with_large_stack(move || {
+        let project = Project::open(&path).expect("the fixture opens");
+        let compilation = compile(&project);
+        let sources = &compilation.front.loaded.sources;
+        let json = plat::values::program_json(&compilation).expect("small values");
+        (
+            json.to_string(),
+            render_human(sources, &compilation.diagnostics, Style::Plain),
+        )
+    })
+}
+
+/// A CRLF checkout of the ok fixtures (`ok/` with its `lib/`, every `\n` made `\r\n`)
+/// evaluates to the same values as the LF one: multi-line strings keep no `\r`.
+#[test]
+fn line_endings_do_not_change_values() {
+    let dir = TempDir::new("crlf");
+    let ok = data().join("ok");
+    let mut roots = Vec::new();
+    for entry in walkdir::WalkDir::new(&ok) {
+        let entry = entry.expect("walk the fixtures");
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let relative = entry.path().strip_prefix(&ok).expect("below ok/");
+        let text = std::fs::read_to_string(entry.path()).expect("read a fixture");
+        assert!(!text.contains('\r'), "{} has a CR", relative.display());
+        let copy = dir.write(
+            &relative.display().to_string(),
+            text.replace('\n', "\r\n").as_bytes(),
+        );
+        if relative.parent() == Some(Path::new("")) {
+            roots.push((entry.path().to_path_buf(), copy));
+        }
+    }
+    assert!(roots.len() > 5, "{roots:?}");
+    for (lf, crlf) in roots {
+        let (expected, rendered) = values(&lf);
+        assert_eq!(rendered, "", "{}", lf.display());
+        let (found, rendered) = values(&crlf);
+        assert_eq!(rendered, "", "{} with CRLF line endings", lf.display());
+        assert_eq!(found, expected, "{} with CRLF line endings", lf.display());
+    }
+}
+
 #[test]
 fn a_directory_loads_every_file_below_it() {
     let outcome = check(&data().join("project"));
@@ -278,6 +326,50 @@ fn a_symlink_inside_the_root_is_followed() {
     assert!(outcome.diagnostics.is_empty(), "{}", outcome.rendered);
 }
 
+/// A source over 64 MiB (here a sparse file) is refused from its size, before it is read.
+#[test]
+fn a_source_over_64_mib_is_refused() {
+    let dir = TempDir::new("source-size");
+    let file = std::fs::File::create(dir.0.join("main.plat")).expect("create");
+    file.set_len((64 << 20) + 1).expect("a sparse file");
+    special(
+        &dir,
+        "limit-source-size",
+        "limit::source-size",
+        "main.plat",
+        1,
+    );
+}
+
+/// In a directory, a symbolic link named `.plat` is a source like an import of it: read when
+/// it resolves inside the root, reported when it leaves it (it used to be skipped silently).
+#[cfg(unix)]
+#[test]
+fn a_symlinked_source_in_a_directory_is_loaded_or_reported() {
+    let outside = TempDir::new("linked-outside");
+    let secret = outside.write("secret.plat", b"let secret_value = 1\n");
+    let inside = TempDir::new("linked-inside");
+    inside.write("main.plat", b"let a = 1\n");
+    // Hidden directories are not searched: the file is loaded through the link only.
+    let target = inside.write(".shared/check.plat", b"assert 1 == 2, \"loaded\"\n");
+    std::os::unix::fs::symlink(&target, inside.0.join("inside.plat")).expect("symlink");
+    let leaving = TempDir::new("linked-leaving");
+    leaving.write("main.plat", b"let a = 1\n");
+    std::os::unix::fs::symlink(&secret, leaving.0.join("outside.plat")).expect("symlink");
+    for (dir, expected) in [
+        (&inside, ("assert::failed", "inside.plat", 1)),
+        (&leaving, ("import::outside-root", "outside.plat", 1)),
+    ] {
+        let outcome = check(&dir.0);
+        let codes: Vec<(&str, &str, usize)> = outcome
+            .diagnostics
+            .iter()
+            .map(|d| (d.code, d.file.as_str(), d.line))
+            .collect();
+        assert_eq!(codes, vec![expected], "{}", outcome.rendered);
+    }
+}
+
 #[test]
 fn a_diagnostic_beyond_column_65535_renders_without_a_snippet() {
     // miette panicked on this (regression: render.rs MAX_SNIPPET_COLUMN).
@@ -396,6 +488,7 @@ const SPECIAL_CODES: &[&str] = &[
     "import::not-a-file",
     "type::kind",
     "limit::files",
+    "limit::source-size",
     "limit::steps",
     "limit::entities",
 ];

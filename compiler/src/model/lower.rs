@@ -10,7 +10,7 @@ use indexmap::IndexMap;
 use plat_lang::diagnostic::Diagnostic;
 use plat_lang::eval::{Entity, Program};
 use plat_lang::span::Span;
-use plat_lang::value::{Field, Record, Value};
+use plat_lang::value::{too_large, Field, Record, SizeBudget, Value, MAX_VALUE_SIZE};
 
 use super::*;
 use crate::emit::SECRET_REFERENCE;
@@ -19,6 +19,7 @@ use crate::emit::SECRET_REFERENCE;
 pub fn lower(program: &Program) -> (Model, Vec<Diagnostic>) {
     let mut lower = Lower {
         diagnostics: Vec::new(),
+        data_budget: SizeBudget::new(MAX_VALUE_SIZE),
     };
     let mut model = Model::default();
     reserve(&mut model, program);
@@ -110,6 +111,8 @@ fn insert<T>(map: &mut IndexMap<String, T>, name: String, value: T) {
 
 struct Lower {
     diagnostics: Vec<Diagnostic>,
+    /// What is left for JSON data (charts' values, manifests' bodies) made from values.
+    data_budget: SizeBudget,
 }
 
 /// Lowering stopped for one entity (reported).
@@ -792,6 +795,12 @@ impl Lower {
 
     fn data(&mut self, r: &Rec, name: &str) -> L<At<Data>> {
         let field = self.field(r, name)?;
+        // Values share their parts: refuse data that would be huge written out before making it.
+        if !self.data_budget.charge(&field.value) {
+            self.diagnostics
+                .push(too_large(field.span, &format!("field `{name}`")));
+            return Err(Bug);
+        }
         Ok(at(field, self.json(&field.value, field.span)))
     }
 

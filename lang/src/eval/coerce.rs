@@ -7,11 +7,87 @@ use std::rc::Rc;
 use super::{Evaluator, R};
 use crate::diagnostic::Diagnostic;
 use crate::span::Span;
-use crate::types::ty::RecordType;
+use crate::types::ty::{identity, RecordType};
 use crate::types::Type;
 use crate::value::{Field, Name, Record, Value};
 
+/// A shared value coerced to a type. Values share their parts (a record of two fields that
+/// both hold the previous record, forty times over, is 2^40 records walked as a tree), so a
+/// list or record held elsewhere too is coerced once per type: the answer is kept under the
+/// identity of the value and of the type, and under the answer's own identity (coercing a
+/// coerced value again gives it back). Holding the value and the type keeps their addresses
+/// from being reused while the answer is kept.
+pub(crate) struct Coerced {
+    _value: Value,
+    _ty: Type,
+    answer: Value,
+}
+
+/// The contents of `rc`: moved out when nothing else holds it, else a copy (whose parts are
+/// then shared).
+fn owned<T: Clone>(rc: Rc<T>) -> T {
+    Rc::try_unwrap(rc).unwrap_or_else(|rc| (*rc).clone())
+}
+
+/// The key of a list or record that is shared (held elsewhere too) coerced to `ty`.
+fn shared_key(value: &Value, ty: &Type) -> Option<(usize, usize)> {
+    let value = match value {
+        Value::List(items) if Rc::strong_count(items) > 1 => {
+            Rc::as_ptr(items) as *const u8 as usize
+        }
+        Value::Record(record) if Rc::strong_count(record) > 1 => Rc::as_ptr(record) as usize,
+        _ => return None,
+    };
+    Some((value, identity(ty)?))
+}
+
 impl Evaluator<'_> {
+    /// `value` as `ty`, from the answers kept for shared values, or made by `make` (and then
+    /// kept, when the value is shared).
+    fn coerce_shared(
+        &mut self,
+        value: Value,
+        ty: &Type,
+        make: impl FnOnce(&mut Self, Value) -> R<Value>,
+    ) -> R<Value> {
+        let Some(key) = shared_key(&value, ty) else {
+            return make(self, value);
+        };
+        if let Some(known) = self.coerced.get(&key) {
+            return Ok(known.answer.clone());
+        }
+        let answer = make(self, value.clone())?;
+        if let Some(again) = shared_key(&answer, ty).or_else(|| {
+            // A fresh answer is held only here: key it all the same.
+            let id = match &answer {
+                Value::List(items) => Rc::as_ptr(items) as *const u8 as usize,
+                Value::Record(record) => Rc::as_ptr(record) as usize,
+                _ => return None,
+            };
+            Some((id, identity(ty)?))
+        }) {
+            if again != key {
+                self.coerced.insert(
+                    again,
+                    Coerced {
+                        _value: answer.clone(),
+                        _ty: ty.clone(),
+                        answer: answer.clone(),
+                    },
+                );
+            }
+        }
+        self.coerced.insert(
+            key,
+            Coerced {
+                _value: value,
+                _ty: ty.clone(),
+                answer: answer.clone(),
+            },
+        );
+        Ok(answer)
+    }
+
     /// `value` as a value of type `ty`. `depth` is 0 for the value itself and grows inside
     /// records and lists: a kind type below depth 0 must hold a declared entity.
     pub(crate) fn coerce(&mut self, value: Value, ty: &Type, span: Span, depth: u32) -> R<Value> {
@@ -36,26 +112,35 @@ impl Evaluator<'_> {
             }
             (Type::Optional(_), Value::None) => Ok(Value::None),
             (Type::Optional(inner), value) => self.coerce(value, inner, span, depth),
-            (Type::List(element), Value::List(items)) => {
-                let mut out = Vec::with_capacity(items.len());
-                for item in items.iter() {
-                    out.push(self.coerce(item.clone(), element, span, depth + 1)?);
-                }
-                Ok(Value::List(Rc::new(out)))
+            (Type::List(element), value @ Value::List(_)) => {
+                self.coerce_shared(value, ty, |ev, value| {
+                    let Value::List(items) = value else {
+                        return Ok(value);
+                    };
+                    let items = owned(items);
+                    let mut out = Vec::with_capacity(items.len());
+                    for item in items {
+                        out.push(ev.coerce(item, element, span, depth + 1)?);
+                    }
+                    Ok(Value::List(Rc::new(out)))
+                })
             }
-            (Type::Map(element), Value::Record(record)) => {
-                let mut fields = Vec::with_capacity(record.fields.len());
-                for field in &record.fields {
-                    let value = self.coerce(field.value.clone(), element, field.span, depth + 1)?;
-                    fields.push(Field {
-                        value,
-                        ..field.clone()
-                    });
-                }
-                Ok(Value::Record(Rc::new(Record {
-                    fields,
-                    entity: None,
-                })))
+            (Type::Map(element), value @ Value::Record(_)) => {
+                self.coerce_shared(value, ty, |ev, value| {
+                    let Value::Record(record) = value else {
+                        return Ok(value);
+                    };
+                    let record = owned(record);
+                    let mut fields = Vec::with_capacity(record.fields.len());
+                    for field in record.fields {
+                        let value = ev.coerce(field.value, element, field.span, depth + 1)?;
+                        fields.push(Field { value, ..field });
+                    }
+                    Ok(Value::Record(Rc::new(Record {
+                        fields,
+                        entity: None,
+                    })))
+                })
             }
             (Type::Union(members), value) => {
                 let member = members.iter().find(|m| matches_shape(&value, m)).cloned();
@@ -110,17 +195,39 @@ impl Evaluator<'_> {
                     .with_help(format!("declare the {kind} with `{kind} NAME {{ ... }}` and refer to it as `{kind}.NAME`")),
             );
         }
+        // What is checked above depends on where the record is; what follows only on the
+        // record and its type, so the answer is kept for a shared record.
+        let as_type = Type::Record(ty.clone());
+        self.coerce_shared(Value::Record(record), &as_type, |ev, value| {
+            let Value::Record(record) = value else {
+                return Ok(value);
+            };
+            ev.coerce_fields(ty, owned(record), span, depth)
+        })
+    }
+
+    /// The fields of `record` as those of `ty` (see [`Evaluator::coerce_record`]).
+    fn coerce_fields(
+        &mut self,
+        ty: &Rc<RecordType>,
+        record: Record,
+        span: Span,
+        depth: u32,
+    ) -> R<Value> {
         let mut fields: Vec<Field> = Vec::with_capacity(ty.fields.len());
         let mut scope: Vec<(Name, Value)> = Vec::new();
+        // The given fields are moved out as they are used: a part held by nothing else stays
+        // unshared (see `Coerced`).
+        let mut given: Vec<Option<Field>> = record.fields.into_iter().map(Some).collect();
         for field_type in &ty.fields {
-            let field = match record.field(&field_type.name) {
+            let found = given
+                .iter_mut()
+                .find(|f| f.as_ref().is_some_and(|f| f.name == field_type.name))
+                .and_then(Option::take);
+            let field = match found {
                 Some(given) => {
-                    let value =
-                        self.coerce(given.value.clone(), &field_type.ty, given.span, depth + 1)?;
-                    Field {
-                        value,
-                        ..given.clone()
-                    }
+                    let value = self.coerce(given.value, &field_type.ty, given.span, depth + 1)?;
+                    Field { value, ..given }
                 }
                 None => match &field_type.default {
                     Some(default) => {
@@ -153,7 +260,7 @@ impl Evaluator<'_> {
             scope.push((field.name.clone(), field.value.clone()));
             fields.push(field);
         }
-        if let Some(extra) = record.fields.iter().find(|f| ty.field(&f.name).is_none()) {
+        if let Some(extra) = given.iter().flatten().find(|f| ty.field(&f.name).is_none()) {
             let what = ty
                 .name
                 .as_ref()

@@ -74,14 +74,7 @@ const PART_STACK: usize = 256 << 20;
 /// continue past a split (an item never continues with a name at the start of a line), so the
 /// items are those of the sequential parse, in the same order.
 fn parse_in_parts(file: FileId, text: &str, threads: usize, parts: usize) -> Option<Vec<Item>> {
-    let mut bounds = vec![0];
-    for part in 1..parts {
-        let from = (text.len() * part / parts).max(*bounds.last()? + 1);
-        if let Some(split) = item_split(text, from) {
-            bounds.push(split);
-        }
-    }
-    bounds.push(text.len());
+    let bounds = split_bounds(text, parts, &mut 0);
     if bounds.len() < 3 {
         return None;
     }
@@ -117,6 +110,29 @@ fn parse_in_parts(file: FileId, text: &str, threads: usize, parts: usize) -> Opt
         items.extend(run);
     }
     Some(items)
+}
+
+/// Where to split `text` into about `parts` parts: 0, the splits ([`item_split`]), the end.
+/// Each search starts after the previous split, so no byte is searched twice; and when one
+/// finds no split, none after it would either (rescanning to the end for every part made a
+/// large file without blank lines quadratic). `searched` counts the bytes searched.
+fn split_bounds(text: &str, parts: usize, searched: &mut usize) -> Vec<usize> {
+    let mut bounds = vec![0];
+    for part in 1..parts {
+        let from = (text.len() * part / parts).max(bounds[bounds.len() - 1] + 1);
+        match item_split(text, from) {
+            Some(split) => {
+                *searched += split.saturating_sub(from);
+                bounds.push(split);
+            }
+            None => {
+                *searched += text.len().saturating_sub(from);
+                break;
+            }
+        }
+    }
+    bounds.push(text.len());
+    bounds
 }
 
 /// The first offset at or after `from` that starts a line after a blank line (`\n\n`) with a
@@ -1256,7 +1272,13 @@ impl Parser<'_> {
                         return Err(Failed);
                     }
                     spans.push((flat.len(), span));
-                    flat.push_str(&text);
+                    // Line breaks are `\n` whatever the file's line endings (a CRLF checkout):
+                    // a value must not depend on them. An escaped `\r` is still a CR.
+                    if text.contains('\r') {
+                        flat.push_str(&text.replace("\r\n", "\n"));
+                    } else {
+                        flat.push_str(&text);
+                    }
                 }
                 (None, Some(expr)) => {
                     flat.push(HOLE);
@@ -1265,10 +1287,7 @@ impl Parser<'_> {
                 _ => {}
             }
         }
-        let body = flat
-            .strip_prefix('\n')
-            .or_else(|| flat.strip_prefix("\r\n"))
-            .unwrap_or(&flat);
+        let body = flat.strip_prefix('\n').unwrap_or(&flat);
         let mut lines: Vec<&str> = body.split('\n').collect();
         if lines.len() > 1
             && lines
@@ -1367,6 +1386,28 @@ mod tests {
         let (file, diagnostics) = parse(FileId(0), text);
         assert!(diagnostics.is_empty(), "{diagnostics:#?}");
         file
+    }
+
+    /// Finding the split points searches each byte at most once, with or without blank lines
+    /// (it used to search to the end of the file for every part when there was none).
+    #[test]
+    fn split_search_is_linear() {
+        let one_line = format!("let a = \"{}\"\n", "x".repeat(1 << 20));
+        let blank_lines = "let a = 1\n\n".repeat(100_000);
+        let late_split = format!("{}\n\nlet b = 1\n", "x".repeat(1 << 20));
+        for text in [&one_line, &blank_lines, &late_split] {
+            for parts in [2, 8, 1000] {
+                let mut searched = 0;
+                let bounds = split_bounds(text, parts, &mut searched);
+                assert!(
+                    searched <= text.len(),
+                    "{searched} bytes searched in a text of {} with {parts} parts",
+                    text.len()
+                );
+                assert!(bounds.windows(2).all(|w| w[0] < w[1]), "{bounds:?}");
+            }
+        }
+        assert_eq!(split_bounds(&one_line, 1000, &mut 0).len(), 2);
     }
 
     /// Whenever the parallel parse answers, it answers what the sequential one does.
