@@ -651,8 +651,8 @@ impl Mutation {
                 })
             }),
             Mutation::LockSpelling(file, spelling) => {
-                let text = fs::read_to_string(work.lock())?;
-                let hash = text
+                let text = fs::read(work.lock())?;
+                let hash = String::from_utf8_lossy(&text)
                     .lines()
                     .find(|line| line_path(line) == Some(file.as_str()))
                     .and_then(|line| line.split(' ').nth(1))
@@ -682,14 +682,29 @@ fn line_path(line: &str) -> Option<&str> {
     line.strip_prefix("file ")?.split_once(' ').map(|(_, p)| p)
 }
 
-/// Rewrites the lock line by line (`None` drops a line).
+/// Rewrites the lock line by line (`None` drops a line). Lines that are not UTF-8 (garbage
+/// an earlier mutation appended) are kept as they are.
 fn edit_lock(work: &Workspace, mut f: impl FnMut(&str) -> Option<String>) -> std::io::Result<()> {
-    let text = fs::read_to_string(work.lock())?;
-    let edited: String = text
-        .lines()
-        .filter_map(&mut f)
-        .map(|line| format!("{line}\n"))
-        .collect();
+    let bytes = fs::read(work.lock())?;
+    let mut edited = Vec::new();
+    let mut lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
+    if bytes.ends_with(b"\n") {
+        lines.pop();
+    }
+    for line in lines {
+        match std::str::from_utf8(line) {
+            Ok(text) => {
+                if let Some(kept) = f(text) {
+                    edited.extend_from_slice(kept.as_bytes());
+                    edited.push(b'\n');
+                }
+            }
+            Err(_) => {
+                edited.extend_from_slice(line);
+                edited.push(b'\n');
+            }
+        }
+    }
     fs::write(work.lock(), edited)
 }
 
@@ -801,9 +816,11 @@ impl Scenario {
         let reference = reference(self.first).map_err(plain)?;
         let work = Workspace::new(self.first, &reference).map_err(plain)?;
         for mutation in &self.mutations {
-            mutation
-                .apply(&work)
-                .map_err(|e| plain(format!("cannot apply `{mutation}`: {e}")))?;
+            // An earlier mutation may have taken this one's target away (a directory replaced
+            // by a file, a file deleted): then this one is skipped, as the transcript says.
+            if let Err(error) = mutation.apply(&work) {
+                transcript.push(format!("skipped `{mutation}`: {error}"));
+            }
         }
         let variant = self.rebuild.unwrap_or(self.first);
         if let Some(rebuild) = self.rebuild {
@@ -1008,6 +1025,10 @@ impl Drop for Workspace {
 /// A new empty directory under the system's temporary directory.
 fn scratch(what: &str) -> Result<PathBuf, String> {
     static COUNT: AtomicU64 = AtomicU64::new(0);
+    static STALE: std::sync::Once = std::sync::Once::new();
+    // The references live as long as their process, and a hung scenario's directory is kept:
+    // the first scratch directory of a process removes those of processes that are gone.
+    STALE.call_once(remove_stale_scratch);
     let dir = std::env::temp_dir().join(format!(
         "plat-hostile-{}-{what}-{}",
         std::process::id(),
@@ -1018,6 +1039,25 @@ fn scratch(what: &str) -> Result<PathBuf, String> {
     // Canonical, so that absolute paths in locks and the victims' paths agree.
     dir.canonicalize()
         .map_err(|e| format!("{}: {e}", dir.display()))
+}
+
+/// Removes the scratch directories (`plat-hostile-PID-*`) of processes that have ended.
+fn remove_stale_scratch() {
+    let Ok(entries) = fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let pid = name
+            .strip_prefix("plat-hostile-")
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok());
+        if let Some(pid) = pid {
+            if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+                remove_tree(&entry.path());
+            }
+        }
+    }
 }
 
 /// Removes `dir`, first making every directory in it writable again (a scenario may have made
