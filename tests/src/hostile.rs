@@ -15,7 +15,8 @@
 //!   0 and a build that changes nothing; a `--check` that exits 0 means out/ holds exactly the
 //!   generated files (regular files in real directories) and the lock that lists them;
 //! - (c) no command panics or hangs (each runs on a worker thread with a wall-clock guard,
-//!   [`HANG_LIMIT`]: a FIFO or a link to `/dev/zero` made the build of issue #13 wait forever).
+//!   [`HANG_LIMIT`]: a FIFO or a link to `/dev/zero` made the build of issue #13 wait forever),
+//!   nor holds more than [`MEMORY_LIMIT`] at its peak (`--check` read `/dev/zero` into memory).
 //!
 //! Refusing to build is always allowed; touching a victim or disagreeing never is.
 //!
@@ -1107,13 +1108,26 @@ pub fn plat(args: &[&str], out: Option<&Path>) -> Result<u8, String> {
         .map(String::from)
         .collect();
     let cli = plat::cli::Cli::try_parse_from(&argv).map_err(|e| format!("bad arguments: {e}"))?;
+    // One command at a time in this process, so that its peak memory is its own.
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+    let _turn = lock_ignoring_poison(&ONE_AT_A_TIME);
+    reset_peak_memory();
     let (send, receive) = mpsc::channel();
     std::thread::spawn(move || {
         let result = std::panic::catch_unwind(|| plat::cli::run(cli));
         let _ = send.send(result);
     });
     match receive.recv_timeout(HANG_LIMIT) {
-        Ok(Ok(code)) => Ok(exit_code(code)),
+        Ok(Ok(code)) => match peak_memory() {
+            Some(peak) if peak > MEMORY_LIMIT => Err(format!(
+                "exited {} but held {} MiB at its peak (more than {} MiB: reading a file \
+                 without bound?)",
+                exit_code(code),
+                peak >> 20,
+                MEMORY_LIMIT >> 20
+            )),
+            _ => Ok(exit_code(code)),
+        },
         Ok(Err(payload)) => Err(format!("panicked: {}", panic_message(payload.as_ref()))),
         Err(_) => {
             if let Some(out) = out {
@@ -1122,6 +1136,24 @@ pub fn plat(args: &[&str], out: Option<&Path>) -> Result<u8, String> {
             Err(format!("hung: no exit after {} s", HANG_LIMIT.as_secs()))
         }
     }
+}
+
+/// The most memory this process may hold at its peak while one plat command runs: the
+/// scenarios' platforms make a few hundred KiB of files, so even a generous limit tells a
+/// command that reads a file without bound (a link to `/dev/zero`) from one that does not.
+pub const MEMORY_LIMIT: u64 = 1 << 30;
+
+/// Resets the peak resident size of this process (`VmHWM`, Linux's `clear_refs` value 5).
+fn reset_peak_memory() {
+    let _ = fs::write("/proc/self/clear_refs", "5");
+}
+
+/// The peak resident size of this process since the last reset, in bytes (`VmHWM`).
+fn peak_memory() -> Option<u64> {
+    let status = fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib << 10)
 }
 
 /// The number in an `ExitCode`, which has no accessor: compared with each possible one.
