@@ -95,6 +95,18 @@ fn hostile_then_smaller(mutations: Vec<Mutation>) -> Scenario {
     }
 }
 
+/// Not a defect: ordinary drift (a file edited, one deleted, an operator's own file, changed
+/// sources) is repaired and agreed on. It passes today, and keeps the harness honest: a
+/// scenario without hostility must not fail.
+#[test]
+fn ordinary_drift_is_repaired_and_agreed_on() {
+    check(&hostile_then_smaller(vec![
+        Mutation::Edit("proxmox/storage.cfg".into()),
+        Mutation::Delete("pfsense/fw1/config.xml".into()),
+        Mutation::OperatorFile("proxmox/notes.txt".into()),
+    ]));
+}
+
 #[test]
 fn a_lock_line_naming_a_parent_path_deletes_nothing_outside() {
     check(&hostile(vec![Mutation::LockEscape {
