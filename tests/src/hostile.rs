@@ -94,11 +94,6 @@ impl<'a> Bytes<'a> {
             None => 0,
         }
     }
-
-    /// The rest of the input, consumed.
-    pub fn rest(&mut self) -> &'a [u8] {
-        std::mem::take(&mut self.data)
-    }
 }
 
 impl Choices for Bytes<'_> {
