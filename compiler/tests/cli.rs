@@ -5,38 +5,13 @@
 //! They live in the compiler crate because only its own tests get `CARGO_BIN_EXE_plat`.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::process::Command;
 use std::time::SystemTime;
 
-const NETWORK: &str = include_str!("cli/network.plat");
-const VMS: &str = include_str!("cli/vms.plat");
+mod common;
 
-/// A temporary project: `platform/` with the test platform, `out/` once built.
-struct Project {
-    dir: tempfile::TempDir,
-}
+use common::Project;
 
 impl Project {
-    fn new() -> Project {
-        let project = Project {
-            dir: tempfile::tempdir().expect("temporary directory"),
-        };
-        project.write("platform/network.plat", NETWORK);
-        project.write("platform/vms.plat", VMS);
-        project
-    }
-
-    fn path(&self, relative: &str) -> PathBuf {
-        self.dir.path().join(relative)
-    }
-
-    fn write(&self, relative: &str, text: &str) {
-        let path = self.path(relative);
-        std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
-        std::fs::write(path, text).expect("write");
-    }
-
     fn read(&self, relative: &str) -> String {
         std::fs::read_to_string(self.path(relative)).expect("read")
     }
@@ -50,12 +25,7 @@ impl Project {
 
     /// Runs plat in the project directory; the transcript of the run, filtered.
     fn run(&self, args: &[&str]) -> (i32, String) {
-        let output = Command::new(env!("CARGO_BIN_EXE_plat"))
-            .args(args)
-            .current_dir(self.dir.path())
-            .env("NO_COLOR", "1")
-            .output()
-            .expect("run plat");
+        let output = self.plat(args);
         let code = output.status.code().unwrap_or(-1);
         let transcript = format!(
             "args: {}\nexit: {code}\n----- stdout -----\n{}----- stderr -----\n{}",

@@ -6,11 +6,11 @@
 //! of `cli.rs` (`cli/network.plat`, `cli/vms.plat`).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-const NETWORK: &str = include_str!("cli/network.plat");
-const VMS: &str = include_str!("cli/vms.plat");
+mod common;
+
+use common::Project;
 
 /// Entities whose names climb out of out/. Where each file would land without the check, from
 /// the project directory (out/'s parent; a first build writes into a hidden sibling of out/ at
@@ -54,42 +54,19 @@ const VICTIMS: [(&str, &str); 3] = [
     ("victim.yaml", "the operator's own victim.yaml\n"),
 ];
 
-/// A temporary project directory: `platform/`, `out/` once built, and the victims beside them.
-struct Project {
-    dir: tempfile::TempDir,
+/// The test project with the victims beside `platform/`.
+fn with_victims() -> Project {
+    let project = Project::new();
+    for (path, text) in VICTIMS {
+        project.write(path, text);
+    }
+    project
 }
 
 impl Project {
-    fn new() -> Project {
-        let project = Project {
-            dir: tempfile::tempdir().expect("temporary directory"),
-        };
-        project.write("platform/network.plat", NETWORK);
-        project.write("platform/vms.plat", VMS);
-        for (path, text) in VICTIMS {
-            project.write(path, text);
-        }
-        project
-    }
-
-    fn path(&self, relative: &str) -> PathBuf {
-        self.dir.path().join(relative)
-    }
-
-    fn write(&self, relative: &str, text: &str) {
-        let path = self.path(relative);
-        std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
-        std::fs::write(path, text).expect("write");
-    }
-
     /// Runs plat in the project directory: exit code and stderr.
     fn run(&self, args: &[&str]) -> (i32, String) {
-        let output = Command::new(env!("CARGO_BIN_EXE_plat"))
-            .args(args)
-            .current_dir(self.dir.path())
-            .env("NO_COLOR", "1")
-            .output()
-            .expect("run plat");
+        let output = self.plat(args);
         let code = output.status.code().unwrap_or(-1);
         (code, String::from_utf8_lossy(&output.stderr).into_owned())
     }
@@ -156,7 +133,7 @@ fn assert_refused(project: &Project, code: i32, stderr: &str) {
 
 #[test]
 fn a_first_build_with_traversal_names_writes_nothing_anywhere() {
-    let project = Project::new();
+    let project = with_victims();
     project.write("platform/evil.plat", EVIL);
     let before = project.entries(false);
     let (code, stderr) = project.run(&["build"]);
@@ -167,7 +144,7 @@ fn a_first_build_with_traversal_names_writes_nothing_anywhere() {
 
 #[test]
 fn a_rebuild_with_traversal_names_leaves_out_and_its_surroundings_alone() {
-    let project = Project::new();
+    let project = with_victims();
     let (code, stderr) = project.run(&["build"]);
     assert_eq!(code, 0, "{stderr}");
     project.write("platform/evil.plat", EVIL);
@@ -190,7 +167,7 @@ fn a_rebuild_with_traversal_names_leaves_out_and_its_surroundings_alone() {
 fn names_of_the_longest_length_allowed_build() {
     const MAX: usize = 200;
     let long = |c: char| c.to_string().repeat(MAX);
-    let project = Project::new();
+    let project = with_victims();
     let [h, v, f, c, n, ns, s, ch, m, p] =
         ['h', 'v', 'f', 'c', 'n', 's', 'w', 'k', 'm', 'p'].map(long);
     project.write(
