@@ -665,8 +665,14 @@ impl Mutation {
     }
 }
 
+/// Appends `bytes` to the regular file at `path`. Anything else an earlier mutation put there
+/// is refused (and the mutation skipped): opening a FIFO to write would wait for a reader
+/// forever, and a link would lead the harness itself into a victim.
 fn append(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
+    if !fs::symlink_metadata(path)?.file_type().is_file() {
+        return Err(std::io::Error::other("not a regular file any more"));
+    }
     fs::OpenOptions::new()
         .append(true)
         .open(path)?

@@ -213,3 +213,16 @@ fn a_link_to_dev_zero_is_not_read_to_the_end_when_the_sources_changed() {
         }),
     });
 }
+
+#[test]
+fn a_mutation_on_what_an_earlier_one_made_special_is_skipped_not_waited_on() {
+    // Found by the `hostile_out` fuzz target: the harness itself opened the FIFO of the first
+    // mutation to append to it, and waited for a reader forever; and appending through a link
+    // would have written into a victim.
+    check(&hostile(vec![
+        Mutation::Fifo("proxmox/storage.cfg".into()),
+        Mutation::Edit("proxmox/storage.cfg".into()),
+        Mutation::FileToVictim("plat.model.json".into()),
+        Mutation::Edit("plat.model.json".into()),
+    ]));
+}
