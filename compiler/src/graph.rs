@@ -1,7 +1,7 @@
 //! `plat graph`: the platform's topology as a diagram, Mermaid or Graphviz DOT.
 //!
-//! One intermediate [`Group`] tree (hosts holding their VMs, the cluster holding its nodes and
-//! namespaces, namespaces holding services and charts) and a list of [`Edge`]s (NICs to
+//! One intermediate `Group` tree (hosts holding their VMs, the cluster holding its nodes and
+//! namespaces, namespaces holding services and charts) and a list of `Edge`s (NICs to
 //! VLANs, the firewall to every VLAN it routes, pass rules between VLANs, VMs and hosts,
 //! nodes to their VMs) is built from the model, then printed by one small writer per format.
 //! Output is deterministic: model order (declaration order), ids derived from names only.

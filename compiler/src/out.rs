@@ -503,7 +503,7 @@ impl Out {
     }
 
     /// Writes `files` according to `plan`, then the lock: staged, journaled, then moved into
-    /// place ([`journal`]). Refuses a plan with conflicts or obstacles.
+    /// place (`journal`). Refuses a plan with conflicts or obstacles.
     pub fn write(&self, files: &Files, plan: &Plan, lock: &Lock) -> Result<(), OutError> {
         check_generated(&self.path, files)?;
         if let Some((path, what)) = plan.obstacles.first() {

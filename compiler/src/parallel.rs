@@ -7,7 +7,7 @@
 const MAX_THREADS: usize = 8;
 
 /// `f` of contiguous runs of `items`, in item order: one run per core (at most
-/// [`MAX_THREADS`]), each at least `min_run` items long, so that small inputs stay on this
+/// `MAX_THREADS`), each at least `min_run` items long, so that small inputs stay on this
 /// thread. This thread computes the first run. A panic in a run is resumed here.
 pub fn in_runs<T: Sync, R: Send>(
     items: &[T],

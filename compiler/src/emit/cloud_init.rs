@@ -9,7 +9,7 @@
 //! - `instance-id` is a hash of the bytes of `user-data` and `network-config`: any change to
 //!   them makes the next boot a first boot of a new instance, so cloud-init applies it
 //!   (`doc/rtd/explanation/first_boot.rst`). SSH host keys survive that (`ssh_deletekeys:
-//!   false`, see [`user_data`]).
+//!   false`, see `user_data`).
 //! - Output depends only on the model: lists keep model order, nothing is read from the host.
 //! - A reference the checks would reject (a NIC's unknown VLAN, a node's unknown cluster) is
 //!   skipped here rather than panicking; the checks report it.

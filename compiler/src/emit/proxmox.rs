@@ -9,11 +9,11 @@
 //!   upstream function it mirrors.
 //! - Nothing is read from a hash map: hosts, VMs and pools keep model order, sets are
 //!   `BTreeSet`s.
-//! - Volume names are derived in one place ([`storage::Pools::volume`]) so that the VM configs,
+//! - Volume names are derived in one place (`storage::Pools::volume`) so that the VM configs,
 //!   the disk-creation commands in their descriptions and `storage.cfg` agree.
 //!
-//! Submodules: [`vm_conf`] (qemu-server configs), [`interfaces`] (ifupdown2 network config),
-//! [`storage`] (storage.cfg and volume names). Unit tests sit at the bottom of each file; the
+//! Submodules: `vm_conf` (qemu-server configs), `interfaces` (ifupdown2 network config),
+//! `storage` (storage.cfg and volume names). Unit tests sit at the bottom of each file; the
 //! upstream harness (`/work/shared/validators/proxmox.sh`) is run on their output by hand.
 
 mod interfaces;

@@ -13,7 +13,7 @@
 //!
 //! Layout: block style only, two-space indentation, sequences indented under their key,
 //! a collection inside a sequence starts on the dash line (`- name: x`, `- - a`), empty collections as
-//! `[]` / `{}`. Strings: see [`scalar`] (plain only when provably safe, else double-quoted;
+//! `[]` / `{}`. Strings: see `scalar` (plain only when provably safe, else double-quoted;
 //! multi-line values as literal block scalars). Keys longer than 1024 characters, which
 //! YAML does not allow as implicit keys (PyYAML `scanner.py` `stale_possible_simple_keys`),
 //! are written as explicit `? key` entries.

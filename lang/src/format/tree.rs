@@ -1,7 +1,7 @@
 //! Syntax-tree equality with spans ignored: the formatter's meaning-preservation property
 //! ("the formatted text parses to the same tree") is [`same_tree`]. It works by erasing every
 //! span (and the file id) of a copy of each tree and comparing the copies with `==`, so a new
-//! AST field is compared automatically; only new *span* fields need a line in [`erase`].
+//! AST field is compared automatically; only new *span* fields need a line in `erase`.
 
 use crate::span::{FileId, Span};
 use crate::syntax::ast::*;

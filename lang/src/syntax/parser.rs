@@ -21,7 +21,7 @@ const KEYWORDS: &[&str] = &[
 
 /// Parses one file. Returns the items that parsed and every syntax error.
 ///
-/// A large file is first parsed in parts on several threads ([`parse_in_parts`]); when that
+/// A large file is first parsed in parts on several threads (`parse_in_parts`); when that
 /// cannot be shown to give the same items, or finds an error, the file is parsed whole, so the
 /// result and the diagnostics are always those of the sequential parse.
 pub fn parse(file: FileId, text: &str) -> (File, Vec<Diagnostic>) {
