@@ -410,6 +410,12 @@ impl Out {
         if lock.compiler != compiler || lock.sources != sources || !lock.intact() {
             return false;
         }
+        // The lock must be exactly what a build writes, byte for byte, as `--check` demands
+        // (`Plan::lock_changed`): a blank or comment line added by hand parses, but is drift.
+        match self.dir.read(LOCK, MAX_LOCK_BYTES) {
+            Ok(Found::File(text)) if text == lock.render().as_bytes() => {}
+            _ => return false,
+        }
         let owned: Vec<(&String, &String)> = lock.files.iter().collect();
         crate::parallel::in_runs(&owned, 1, |run| {
             let mut buffer = vec![0; 64 << 10];

@@ -226,3 +226,12 @@ fn a_mutation_on_what_an_earlier_one_made_special_is_skipped_not_waited_on() {
         Mutation::Edit("plat.model.json".into()),
     ]));
 }
+
+#[test]
+fn a_blank_or_comment_line_appended_to_the_lock_is_drift_build_and_check_agree() {
+    // Found by the `hostile_out` fuzz target: build said "up to date", --check exited 1.
+    check(&hostile(vec![Mutation::LockGarbage(b"\n".to_vec())]));
+    check(&hostile(vec![Mutation::LockGarbage(
+        b"#d\x0es\x02".to_vec(),
+    )]));
+}

@@ -485,6 +485,28 @@ fn a_truncated_lock_is_never_up_to_date_and_a_build_repairs_it() {
 }
 
 #[test]
+fn a_lock_with_a_line_added_that_still_parses_is_never_up_to_date() {
+    // Found by the `hostile_out` fuzz target: a blank line or a comment appended to the lock
+    // parsed, and the no-op check said "up to date" while `--check` saw the lock differ.
+    for added in ["\n", "# a comment\n"] {
+        let (dir, out) = scratch("lock-added-line");
+        let files = sample();
+        build(&out, &files, "a");
+        let text = fs::read_to_string(out.join(LOCK)).unwrap();
+        fs::write(out.join(LOCK), format!("{text}{added}")).unwrap();
+        let lock = Lock::new("a".repeat(64), &files);
+        let opened = Out::open_for_build(&out).unwrap().unwrap();
+        assert!(!opened.matches(COMPILER, &"a".repeat(64)), "{added:?}");
+        let plan = opened.plan(&files, &lock).unwrap();
+        assert!(plan.lock_changed && !plan.is_clean());
+        opened.write(&files, &plan, &lock).unwrap();
+        assert!(opened.matches(COMPILER, &"a".repeat(64)));
+        drop(opened);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
+#[test]
 fn a_rebuild_is_what_a_first_build_of_the_new_files_makes() {
     let (dir, out) = scratch("rebuild");
     build(&out, &sample(), "a");
