@@ -24,6 +24,7 @@ pub mod fixture;
 pub mod ids;
 pub mod lower;
 pub mod names;
+pub mod words;
 
 /// A value with the span of the source that produced it.
 #[derive(Clone, Debug, PartialEq)]

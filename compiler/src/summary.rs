@@ -19,7 +19,8 @@ use std::fmt;
 
 use serde_json::Value;
 
-use crate::model::{Action, Bytes, Endpoint, Model, Proto, Role, Vm, WanMode};
+use crate::model::words::{proto, role, size};
+use crate::model::{Action, Endpoint, Model, Vm, WanMode};
 
 use impact::added_or_removed;
 pub use impact::{impact, Impact};
@@ -438,7 +439,7 @@ pub fn text(model: &Model) -> String {
 fn generated() -> String {
     format!(
         "by plat, do not edit; regenerate with `{}`",
-        crate::emit::REGENERATE
+        crate::shared::REGENERATE
     )
 }
 
@@ -488,19 +489,6 @@ fn fields<const N: usize>(pairs: [(&str, String); N]) -> Vec<(String, String)> {
     pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
 }
 
-/// A size in the largest binary unit that divides it (`8GiB`, `1536MiB`, `1000B`).
-pub fn size(bytes: Bytes) -> String {
-    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes;
-    for unit in &units[..4] {
-        if value == 0 || value % 1024 != 0 {
-            return format!("{value}{unit}");
-        }
-        value /= 1024;
-    }
-    format!("{value}{}", units[4])
-}
-
 fn list<T: ToString>(items: impl Iterator<Item = T>) -> String {
     let items: Vec<String> = items.map(|i| i.to_string()).collect();
     format!("[{}]", items.join(", "))
@@ -519,7 +507,7 @@ fn key_name(key: &str) -> String {
     let words: Vec<&str> = key.split_whitespace().collect();
     match words.as_slice() {
         [_, _, .., comment] if words.len() >= 3 => comment.to_string(),
-        _ => format!("key-{}", &crate::out::hash(key.as_bytes())[..12]),
+        _ => format!("key-{}", &blake3::hash(key.as_bytes()).to_hex()[..12]),
     }
 }
 
@@ -541,17 +529,6 @@ fn action(action: Action) -> &'static str {
     }
 }
 
-/// A protocol as the sources write it.
-pub(crate) fn proto(proto: Proto) -> &'static str {
-    match proto {
-        Proto::Any => "any",
-        Proto::Tcp => "tcp",
-        Proto::Udp => "udp",
-        Proto::TcpUdp => "tcp/udp",
-        Proto::Icmp => "icmp",
-    }
-}
-
 fn wan(mode: &WanMode) -> String {
     match mode {
         WanMode::Dhcp => "dhcp".into(),
@@ -563,14 +540,6 @@ fn wan(mode: &WanMode) -> String {
             Some(gateway) => format!("static {address}/{prefix} via {gateway}"),
             None => format!("static {address}/{prefix}"),
         },
-    }
-}
-
-/// A node role as the sources write it.
-pub(crate) fn role(role: Role) -> &'static str {
-    match role {
-        Role::ControlPlane => "control-plane",
-        Role::Worker => "worker",
     }
 }
 
