@@ -20,6 +20,10 @@ use indexmap::IndexMap;
 use plat_lang::span::Span;
 pub use plat_lang::value::Cidr;
 
+/// Test fixtures: compiled only for the crate's unit tests and, through the `fixtures`
+/// feature, for the test crates that enable it (`tests/Cargo.toml`); never into the shipped
+/// library.
+#[cfg(any(test, feature = "fixtures"))]
 pub mod fixture;
 pub mod ids;
 pub mod lower;
