@@ -6,6 +6,7 @@ use plat_lang::load::Loader;
 use crate::compile::{Compilation, PRELUDE};
 use crate::emit::{Collect, Files, Sink};
 use crate::model::Model;
+pub use crate::shared::MAX_OUTPUT_BYTES;
 use crate::sources::{FsLoader, Project};
 
 /// Every file a build owns in out/: the targets' files ([`crate::emit::all`]) and the model
@@ -74,9 +75,6 @@ fn hash_sources(mut files: Vec<(&str, &str)>) -> String {
     }
     hasher.finalize().to_hex().to_string()
 }
-
-/// The most bytes one build may emit (all files together): 1 GiB.
-pub const MAX_OUTPUT_BYTES: u64 = 1 << 30;
 
 /// Where `limit::output-size` points: the first root file's start (no one declaration is to
 /// blame). Taken before the compilation is freed to emit.

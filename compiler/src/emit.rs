@@ -16,6 +16,7 @@ use std::sync::{Mutex, PoisonError};
 
 use crate::model::Model;
 use crate::parallel::locked;
+pub use crate::shared::{REGENERATE, SECRET_REFERENCE};
 
 pub mod cloud_init;
 pub mod k8s;
@@ -25,9 +26,6 @@ pub mod yaml;
 
 /// Generated files: path relative to `out/` (with `/` separators) to contents.
 pub type Files = BTreeMap<String, Vec<u8>>;
-
-/// The command that regenerates every file; named in each generated file's header.
-pub const REGENERATE: &str = "plat build";
 
 /// Where generated files go as they are made: a map in memory ([`Collect`]), or a new out/
 /// tree on disk (`crate::out::NewTree`), so that a first build never holds every file at once.
@@ -53,12 +51,6 @@ impl Sink for Collect {
         locked(&self.0).insert(path, bytes);
     }
 }
-
-/// How generated files refer to a secret: `${secret:NAME}`, which the apply step replaces
-/// with the secret's value (secrets never enter sources or out/). No string from the sources
-/// may contain it (`check::secret-reference-in-string`), so every reference in a generated
-/// file is one written with [`Secrets::reference`].
-pub const SECRET_REFERENCE: &str = "${secret:";
 
 /// The secrets one generated file refers to, by name, sorted.
 ///

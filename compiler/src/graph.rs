@@ -93,7 +93,7 @@ fn build(model: &Model) -> (Group, Vec<Edge>) {
                 vm.name,
                 *vm.vmid,
                 *vm.cores * *vm.sockets,
-                crate::summary::size(*vm.memory)
+                crate::model::words::size(*vm.memory)
             );
             host_group.nodes.push(Node {
                 id: id("vm", &vm.name),
@@ -164,7 +164,7 @@ fn firewalls(model: &Model, root: &mut Group, edges: &mut Vec<Edge>) {
         if from == to {
             continue;
         }
-        let proto = crate::summary::proto(*rule.proto);
+        let proto = crate::model::words::proto(*rule.proto);
         let target = match &*rule.to {
             Endpoint::Cidr(cidr) => format!(" to {cidr}"),
             _ => String::new(),
@@ -214,7 +214,7 @@ fn kubernetes(model: &Model, root: &mut Group, edges: &mut Vec<Edge>) {
         let label = format!("cluster {} (v{})", cluster.name, *cluster.version);
         let mut cluster_group = group(id("cluster", &cluster.name), label);
         for node in model.nodes.values().filter(|n| *n.cluster == cluster.name) {
-            let role = crate::summary::role(*node.role);
+            let role = crate::model::words::role(*node.role);
             cluster_group.nodes.push(Node {
                 id: id("node", &node.name),
                 label: format!("node {}\n{role}", node.name),

@@ -15,6 +15,7 @@ pub mod model;
 pub mod out;
 pub mod parallel;
 pub mod render;
+pub mod shared;
 pub mod sources;
 pub mod summary;
 pub mod values;

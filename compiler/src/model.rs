@@ -20,10 +20,15 @@ use indexmap::IndexMap;
 use plat_lang::span::Span;
 pub use plat_lang::value::Cidr;
 
+/// Test fixtures: compiled only for the crate's unit tests and, through the `fixtures`
+/// feature, for the test crates that enable it (`tests/Cargo.toml`); never into the shipped
+/// library.
+#[cfg(any(test, feature = "fixtures"))]
 pub mod fixture;
 pub mod ids;
 pub mod lower;
 pub mod names;
+pub mod words;
 
 /// A value with the span of the source that produced it.
 #[derive(Clone, Debug, PartialEq)]

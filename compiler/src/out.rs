@@ -52,8 +52,8 @@ const BUILD_LOCK: &str = ".plat-build.lock";
 /// The largest `plat.lock` read (a 100,000-application build's lock is about 30 MB).
 const MAX_LOCK_BYTES: u64 = 256 << 20;
 /// The largest owned file read back; a build never writes a larger one
-/// ([`crate::build::MAX_OUTPUT_BYTES`]).
-pub const MAX_FILE_BYTES: u64 = crate::build::MAX_OUTPUT_BYTES;
+/// ([`crate::shared::MAX_OUTPUT_BYTES`]).
+pub const MAX_FILE_BYTES: u64 = crate::shared::MAX_OUTPUT_BYTES;
 
 /// What `out/plat.lock` records.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -13,7 +13,7 @@ use plat_lang::span::Span;
 use plat_lang::value::{too_large, Field, Record, SizeBudget, Value, MAX_VALUE_SIZE};
 
 use super::*;
-use crate::emit::SECRET_REFERENCE;
+use crate::shared::SECRET_REFERENCE;
 
 /// Builds the model from the program's entities.
 pub fn lower(program: &Program) -> (Model, Vec<Diagnostic>) {

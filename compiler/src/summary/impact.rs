@@ -1,7 +1,7 @@
 //! The apply impact of a change: what applying it does to the running platform, decided by
 //! the object's kind and the field that changed (a VM's memory needs a reboot: plat enables no
 //! memory hotplug; a seed change re-runs cloud-init: `instance-id` hashes the seed).
-//! Tests: `summary.rs`.
+//! Tests: `summary/tests.rs`.
 
 use std::fmt;
 

@@ -1,0 +1,96 @@
+//! Tests of the summary: objects, the JSON text, changes and impacts.
+
+use std::collections::BTreeMap;
+
+use super::json::object_fields;
+use super::*;
+use crate::model::fixture;
+use crate::model::words::size;
+use crate::model::Model;
+
+#[test]
+fn text_is_the_rendered_summary() {
+    let mut odd = fixture::small();
+    // Names that need escaping, and no VMs, hosts or anything else at all.
+    odd.vms["cp-1"].name = "cp-\"1\"\\\u{1}é".to_string();
+    let empty = Model::default();
+    for model in [
+        fixture::small(),
+        crate::emit::k8s::tests::full(),
+        odd,
+        empty,
+    ] {
+        assert_eq!(text(&model), render(&summarize(&model)));
+    }
+    let repeated: Vec<(String, String)> = vec![
+        ("b".into(), "1".into()),
+        ("a".into(), "2".into()),
+        ("b".into(), "3".into()),
+    ];
+    // A name given twice keeps its last value, as extending a map does.
+    let merged: BTreeMap<String, String> = repeated.iter().cloned().collect();
+    assert_eq!(
+        object_fields(repeated),
+        object_fields(merged.into_iter().collect())
+    );
+    assert!(
+        object_fields(vec![("b".into(), "1".into()), ("b".into(), "3".into())])
+            .contains("\"b\": \"3\"")
+    );
+}
+
+#[test]
+fn summary_round_trips_through_json() {
+    let summary = summarize(&fixture::small());
+    let text = render(&summary);
+    assert_eq!(parse(&text), Some(summary));
+    assert!(text.ends_with("}\n"));
+}
+
+#[test]
+fn vm_memory_reads_in_binary_units() {
+    let summary = summarize(&fixture::small());
+    assert_eq!(summary["vm cp-1"]["memory"], "4GiB");
+    assert_eq!(size(1536 << 20), "1536MiB");
+    assert_eq!(size(1000), "1000B");
+}
+
+#[test]
+fn a_memory_change_needs_a_reboot_and_a_new_vm_is_created() {
+    let old = summarize(&fixture::small());
+    let mut model = fixture::small();
+    model.vms["cp-1"].memory.value = 16 << 30;
+    let removed = model.vms.shift_remove("worker-2");
+    assert!(removed.is_some());
+    let changes = compare(&old, &summarize(&model));
+    let shown: Vec<String> = changes
+        .iter()
+        .map(|c| format!("{c} [{}]", c.impact()))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            "vm cp-1: memory 4GiB -> 16GiB [needs a VM reboot]",
+            "vm worker-2: removed [destroys the VM]",
+        ]
+    );
+}
+
+#[test]
+fn values_read_as_the_sources_write_them() {
+    let summary = summarize(&fixture::small());
+    assert_eq!(summary["host pve1"]["storage local-lvm"], "lvmthin 900GiB");
+    assert_eq!(summary["node cp-1"]["role"], "control-plane");
+    assert_eq!(summary["firewall fw1"]["wan"], "dhcp");
+    assert_eq!(summary["rule nodes-out"]["after"], "nodes-no-mgmt");
+}
+
+#[test]
+fn impacts_follow_the_field() {
+    assert_eq!(impact("vm", "disk scsi0 size"), Impact::InPlace);
+    assert_eq!(impact("vm", "disk scsi0 storage"), Impact::Recreate);
+    assert_eq!(impact("vm", "nic net0 address"), Impact::CloudInit);
+    assert_eq!(impact("rule", "ports"), Impact::Firewall);
+    assert_eq!(impact("service", "image"), Impact::Rollout);
+    assert_eq!(impact("service", "replicas"), Impact::InPlace);
+}
