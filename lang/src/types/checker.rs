@@ -2055,3 +2055,144 @@ fn methods_of(receiver: &Type) -> Vec<&'static str> {
         .filter(|m| method_signature(receiver, m).is_some())
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::{load, MemLoader};
+
+    /// The type checker's diagnostics for `text`, with a small prelude, as (code, message,
+    /// line of the primary span, help, secondary messages).
+    fn diagnose(text: &str) -> Vec<(&'static str, String, usize, String, Vec<String>)> {
+        let prelude = "type Disk = { size: size, ssd: bool = true }\n\
+                       type Vm = { memory: size, disks: {string: Disk} = {}, tags: [string] = [] }\n\
+                       kind vm: Vm\n";
+        let loader = MemLoader::single("main.plat", text);
+        let (loaded, load_diagnostics) = load(prelude, &["main.plat".to_string()], &loader);
+        assert!(load_diagnostics.is_empty(), "{load_diagnostics:?}");
+        let (_, mut diagnostics) = check(&loaded);
+        crate::diagnostic::sort(&mut diagnostics);
+        diagnostics
+            .into_iter()
+            .map(|d| {
+                let file = loaded.sources.get(d.span.file);
+                (
+                    d.code,
+                    d.message,
+                    file.line_col(d.span.start).0,
+                    d.help.unwrap_or_default(),
+                    d.secondary.into_iter().map(|l| l.message).collect(),
+                )
+            })
+            .collect()
+    }
+
+    const SHAPE: &str = "type NodeShape = { cores: int, memory: size }\n";
+
+    #[test]
+    fn a_misspelt_field_is_named_by_its_path_with_the_field_it_means() {
+        let found = diagnose(&format!(
+            "{SHAPE}let s: NodeShape = {{\n  cores = 4\n  memroy = 8GiB\n}}\n"
+        ));
+        assert_eq!(found.len(), 1, "{found:?}");
+        let (code, message, line, help, _) = &found[0];
+        assert_eq!(*code, "type::unknown-field");
+        assert_eq!(message, "unknown field `NodeShape.memroy`");
+        assert_eq!(*line, 4);
+        assert_eq!(help, "did you mean `memory`?");
+    }
+
+    #[test]
+    fn a_field_of_the_wrong_type_names_the_type_it_expects() {
+        let found = diagnose(&format!(
+            "{SHAPE}let s: NodeShape = {{\n  cores = 4\n  memory = 8\n}}\n"
+        ));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, "type::mismatch");
+        assert_eq!(found[0].1, "`NodeShape.memory` expects size, found int");
+        assert_eq!(found[0].2, 4);
+    }
+
+    #[test]
+    fn nested_fields_are_named_by_the_whole_path() {
+        let found = diagnose(
+            "vm web {\n  memory = 1GiB\n  disks = { scsi0 = { sise = 1GiB } }\n  tags = [\"a\", 1]\n}\n",
+        );
+        let messages: Vec<(&str, &str, usize)> = found
+            .iter()
+            .map(|(code, message, line, ..)| (*code, message.as_str(), *line))
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                (
+                    "type::unknown-field",
+                    "unknown field `Vm.disks.scsi0.sise`",
+                    3
+                ),
+                (
+                    "type::mismatch",
+                    "`Vm.tags[1]` expects string, found int",
+                    4
+                ),
+            ],
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_record_through_an_untyped_let_is_reported_where_it_is_written() {
+        let found = diagnose(&format!(
+            "{SHAPE}let shape = {{\n  cores = \"4\"\n  memroy = 8GiB\n}}\nlet s: NodeShape = shape\n"
+        ));
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found[0].0, "type::mismatch");
+        assert_eq!(found[0].1, "`NodeShape.cores` expects int, found \"4\"");
+        assert_eq!(found[0].2, 3);
+        assert_eq!(found[0].4, ["used as NodeShape here"]);
+        assert_eq!(found[1].0, "type::unknown-field");
+        assert_eq!(found[1].1, "unknown field `NodeShape.memroy`");
+        assert_eq!(found[1].2, 4);
+        assert_eq!(found[1].3, "did you mean `memory`?");
+        assert_eq!(found[1].4, ["used as NodeShape here"]);
+    }
+
+    #[test]
+    fn a_record_through_an_argument_is_reported_where_it_is_written() {
+        let found = diagnose(&format!(
+            "{SHAPE}fn mem(s: NodeShape) -> size = s.memory\nlet shape = {{ cores = 1 }}\nlet m = mem(shape)\n"
+        ));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, "type::missing-field");
+        assert_eq!(found[0].1, "missing field `memory` of NodeShape");
+        assert_eq!(found[0].2, 3);
+        assert!(found[0].4.contains(&"used as NodeShape here".to_string()));
+    }
+
+    #[test]
+    fn a_record_nested_through_a_let_keeps_the_path_of_its_use() {
+        let found = diagnose(
+            "let d = { sise = 1GiB }\nvm web {\n  memory = 1GiB\n  disks = { scsi0 = d }\n}\n",
+        );
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].1, "unknown field `Vm.disks.scsi0.sise`");
+        assert_eq!(found[0].2, 1);
+        assert_eq!(found[0].4, ["used as Disk here"]);
+    }
+
+    #[test]
+    fn explaining_a_shared_record_is_bounded() {
+        // Forty levels of a record whose two fields hold the previous one: 2^40 fields as a
+        // tree. The explanation stops after a bounded number of reports.
+        let mut text = String::from("type Leaf = { x: int }\nlet r0 = { x = \"no\" }\n");
+        for i in 1..=40 {
+            text.push_str(&format!("let r{i} = {{ a = r{p}, b = r{p} }}\n", p = i - 1));
+        }
+        let expected = format!("{}Leaf{}", "{string: ".repeat(40), "}".repeat(40));
+        text.push_str(&format!("let big: {expected} = r40\n"));
+        let found = diagnose(&text);
+        assert!(!found.is_empty());
+        assert_eq!(found.len(), EXPLAIN_REPORTS as usize, "{found:?}");
+        assert!(found.iter().all(|d| d.1.len() < 2 * MAX_PATH_TEXT));
+    }
+}
