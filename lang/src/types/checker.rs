@@ -44,6 +44,7 @@ pub fn check(loaded: &Loaded) -> (Env, Vec<Diagnostic>) {
         calls: BTreeMap::new(),
         current_fn: None,
         path: Vec::new(),
+        explained: BTreeMap::new(),
     };
     checker.declare_kinds();
     checker.report_duplicates();
@@ -87,6 +88,9 @@ struct Checker<'a> {
     /// `scsi0`). Empty outside such a value, and set aside (`detached`) wherever an
     /// expression is checked on its own (a call's arguments, a condition).
     path: Vec<String>,
+    /// The diagnostics [`Checker::explain`] reported, by place, code and message: their
+    /// index in `diagnostics`.
+    explained: BTreeMap<(Span, &'static str, String), usize>,
 }
 
 /// Local variables in scope, innermost last.
@@ -850,7 +854,7 @@ impl<'a> Checker<'a> {
         };
         let written = written.clone();
         let root = self.path.is_empty();
-        let before = self.diagnostics.len();
+        let mut reported = false;
         match record_target(expected) {
             Target::Record(record) => {
                 if root {
@@ -868,14 +872,14 @@ impl<'a> Checker<'a> {
                                 continue;
                             }
                             self.path.push(field.name.to_string());
-                            if !self.explain(&field.ty, &declared.ty, used, budget)
-                                && budget.report()
-                            {
+                            if self.explain(&field.ty, &declared.ty, used, budget) {
+                                reported = true;
+                            } else if budget.report() {
                                 let diagnostic = self
                                     .mismatch_diagnostic(field.span, &declared.ty, &field.ty)
-                                    .with_label(format!("this is {}", field.ty))
                                     .with_secondary(used, used_as.clone());
-                                self.diagnostics.push(diagnostic);
+                                self.report_explained(diagnostic);
+                                reported = true;
                             }
                             self.path.pop();
                         }
@@ -883,9 +887,11 @@ impl<'a> Checker<'a> {
                             if budget.report() {
                                 let (diagnostic, suggested) =
                                     self.unknown_field_diagnostic(field.span, &field.name, &record);
-                                self.diagnostics
-                                    .push(diagnostic.with_secondary(used, used_as.clone()));
+                                self.report_explained(
+                                    diagnostic.with_secondary(used, used_as.clone()),
+                                );
                                 unknown.extend(suggested);
+                                reported = true;
                             }
                         }
                     }
@@ -904,7 +910,8 @@ impl<'a> Checker<'a> {
                         .missing_fields_diagnostic(literal, &record, &missing)
                         .with_label("the record is written here")
                         .with_secondary(used, used_as);
-                    self.diagnostics.push(diagnostic);
+                    self.report_explained(diagnostic);
+                    reported = true;
                 }
                 if root {
                     self.path.pop();
@@ -920,18 +927,43 @@ impl<'a> Checker<'a> {
                         continue;
                     }
                     self.path.push(field.name.to_string());
-                    if !self.explain(&field.ty, &value, used, budget) && budget.report() {
+                    if self.explain(&field.ty, &value, used, budget) {
+                        reported = true;
+                    } else if budget.report() {
                         let diagnostic = self
                             .mismatch_diagnostic(field.span, &value, &field.ty)
                             .with_secondary(used, used_as.clone());
-                        self.diagnostics.push(diagnostic);
+                        self.report_explained(diagnostic);
+                        reported = true;
                     }
                     self.path.pop();
                 }
             }
             _ => {}
         }
-        self.diagnostics.len() > before
+        reported
+    }
+
+    /// Reports a diagnostic of [`Checker::explain`]. The same record used in several places
+    /// is reported once, with a label at each use (a few at most).
+    fn report_explained(&mut self, diagnostic: Diagnostic) {
+        const USES_SHOWN: usize = 8;
+        let key = (diagnostic.span, diagnostic.code, diagnostic.message.clone());
+        match self.explained.get(&key) {
+            Some(&index) => {
+                let existing = &mut self.diagnostics[index];
+                for label in diagnostic.secondary {
+                    if existing.secondary.len() < USES_SHOWN && !existing.secondary.contains(&label)
+                    {
+                        existing.secondary.push(label);
+                    }
+                }
+            }
+            None => {
+                self.explained.insert(key, self.diagnostics.len());
+                self.diagnostics.push(diagnostic);
+            }
+        }
     }
 
     /// Reports every field given again, pointing at the previous time it was given. Sorting
@@ -2167,6 +2199,19 @@ mod tests {
         assert_eq!(found[0].1, "missing field `memory` of NodeShape");
         assert_eq!(found[0].2, 3);
         assert!(found[0].4.contains(&"used as NodeShape here".to_string()));
+    }
+
+    #[test]
+    fn a_record_used_twice_is_reported_once_with_both_uses() {
+        let found = diagnose(&format!(
+            "{SHAPE}fn mem(s: NodeShape) -> size = s.memory\nlet shape = {{ cores = 1, memroy = 1GiB }}\nlet a = mem(shape)\nlet b: NodeShape = shape\n"
+        ));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].1, "unknown field `NodeShape.memroy`");
+        assert_eq!(
+            found[0].4,
+            ["used as NodeShape here", "used as NodeShape here"]
+        );
     }
 
     #[test]
