@@ -87,7 +87,7 @@ struct Checker<'a> {
     /// record type's name, then field names, map keys and `[index]`es (`Vm`, `disks`,
     /// `scsi0`). Empty outside such a value, and set aside (`detached`) wherever an
     /// expression is checked on its own (a call's arguments, a condition).
-    path: Vec<String>,
+    path: Vec<Name>,
     /// The diagnostics [`Checker::explain`] reported, by place, code and message: their
     /// index in `diagnostics`.
     explained: BTreeMap<(Span, &'static str, String), usize>,
@@ -140,7 +140,7 @@ impl<'a> Checker<'a> {
             return None;
         }
         let mut out = String::new();
-        for segment in self.path.iter().map(String::as_str).chain(field) {
+        for segment in self.path.iter().map(|s| &**s).chain(field) {
             if !out.is_empty() && !segment.starts_with('[') {
                 out.push('.');
             }
@@ -770,7 +770,7 @@ impl<'a> Checker<'a> {
                 Target::Map(value) => {
                     self.check_unique_fields(fields);
                     for field in fields {
-                        self.path.push(field.name.name.to_string());
+                        self.path.push(field.name.name.clone());
                         self.check_against(module, locals, &field.value, &value);
                         self.path.pop();
                     }
@@ -778,7 +778,7 @@ impl<'a> Checker<'a> {
                 Target::Json => {
                     self.check_unique_fields(fields);
                     for field in fields {
-                        self.path.push(field.name.name.to_string());
+                        self.path.push(field.name.name.clone());
                         self.check_against(module, locals, &field.value, &Type::Json);
                         self.path.pop();
                     }
@@ -788,7 +788,7 @@ impl<'a> Checker<'a> {
             (ExprKind::List(items), _) => match list_target(expected) {
                 Some(element) => {
                     for (i, item) in items.iter().enumerate() {
-                        self.path.push(format!("[{i}]"));
+                        self.path.push(format!("[{i}]").into());
                         self.check_against(module, locals, item, &element);
                         self.path.pop();
                     }
@@ -871,7 +871,7 @@ impl<'a> Checker<'a> {
                             if assignable(&field.ty, &declared.ty) {
                                 continue;
                             }
-                            self.path.push(field.name.to_string());
+                            self.path.push(field.name.clone());
                             if self.explain(&field.ty, &declared.ty, used, budget) {
                                 reported = true;
                             } else if budget.report() {
@@ -926,7 +926,7 @@ impl<'a> Checker<'a> {
                     if assignable(&field.ty, &value) {
                         continue;
                     }
-                    self.path.push(field.name.to_string());
+                    self.path.push(field.name.clone());
                     if self.explain(&field.ty, &value, used, budget) {
                         reported = true;
                     } else if budget.report() {
@@ -1014,7 +1014,7 @@ impl<'a> Checker<'a> {
             match record.field(&field.name.name) {
                 Some(declared) => {
                     let ty = declared.ty.clone();
-                    self.path.push(field.name.name.to_string());
+                    self.path.push(field.name.name.clone());
                     self.check_against(module, locals, &field.value, &ty);
                     self.path.pop();
                 }
@@ -1958,10 +1958,10 @@ impl Budget {
 
 /// The first segment of a field path in a value of `record`'s type: its name (`Vm`), else its
 /// kind, else nothing.
-fn record_root(record: &RecordType) -> String {
+fn record_root(record: &RecordType) -> Name {
     match (&record.name, &record.kind) {
-        (Some(name), _) | (None, Some(name)) => name.to_string(),
-        (None, None) => String::new(),
+        (Some(name), _) | (None, Some(name)) => name.clone(),
+        (None, None) => Name::from(""),
     }
 }
 
