@@ -12,6 +12,14 @@ use crate::span::Span;
 use crate::syntax::ast::*;
 use crate::value::{Name, NameMap};
 
+/// The most text a field path (`Vm.disks.scsi0.size`) is shown with, in bytes.
+const MAX_PATH_TEXT: usize = 512;
+
+/// How many fields one explanation of a record mismatch looks at, and how many diagnostics
+/// it reports, at most: types share their parts, so a walk must not follow them all.
+const EXPLAIN_STEPS: u32 = 256;
+const EXPLAIN_REPORTS: u32 = 16;
+
 /// Builtin functions: name and arity.
 pub const BUILTINS: &[(&str, usize)] = &[("range", 2), ("join", 2), ("secret", 1)];
 
@@ -35,6 +43,8 @@ pub fn check(loaded: &Loaded) -> (Env, Vec<Diagnostic>) {
         entity_names: BTreeMap::new(),
         calls: BTreeMap::new(),
         current_fn: None,
+        path: Vec::new(),
+        explained: BTreeMap::new(),
     };
     checker.declare_kinds();
     checker.report_duplicates();
@@ -73,6 +83,14 @@ struct Checker<'a> {
     /// Call graph between functions: caller to (callee, call span).
     calls: BTreeMap<FnId, Vec<(FnId, Span)>>,
     current_fn: Option<(usize, usize)>,
+    /// Where in the value being checked against a declared record type the checker is: the
+    /// record type's name, then field names, map keys and `[index]`es (`Vm`, `disks`,
+    /// `scsi0`). Empty outside such a value, and set aside (`detached`) wherever an
+    /// expression is checked on its own (a call's arguments, a condition).
+    path: Vec<Name>,
+    /// The diagnostics [`Checker::explain`] reported, by place, code and message: their
+    /// index in `diagnostics`.
+    explained: BTreeMap<(Span, &'static str, String), usize>,
 }
 
 /// Local variables in scope, innermost last.
@@ -107,6 +125,39 @@ impl<'a> Checker<'a> {
         Type::Error
     }
 
+    /// Runs `f` outside the value being checked: the field path starts afresh.
+    fn detached<R>(&mut self, f: impl FnOnce(&mut Self) -> R) -> R {
+        let saved = std::mem::take(&mut self.path);
+        let result = f(self);
+        self.path = saved;
+        result
+    }
+
+    /// The path of the current place with `field` appended (`Vm.disks.scsi0.size`), or
+    /// `None` when the checker is not inside a record.
+    fn field_path(&self, field: Option<&str>) -> Option<String> {
+        if self.path.is_empty() {
+            return None;
+        }
+        let mut out = String::new();
+        for segment in self.path.iter().map(|s| &**s).chain(field) {
+            if !out.is_empty() && !segment.starts_with('[') {
+                out.push('.');
+            }
+            out.push_str(segment);
+        }
+        // A path is for reading: the names are bounded by the sources, but keep the text small.
+        if out.len() > MAX_PATH_TEXT {
+            let mut end = MAX_PATH_TEXT;
+            while !out.is_char_boundary(end) {
+                end -= 1;
+            }
+            out.truncate(end);
+            out.push('…');
+        }
+        Some(out)
+    }
+
     // ----- declarations -----
 
     fn declare_kinds(&mut self) {
@@ -137,6 +188,7 @@ impl<'a> Checker<'a> {
                         })
                         .collect(),
                     module: record.module,
+                    written: None,
                 });
                 // The type name (`Vm`) now means the kind's type everywhere.
                 if let Some(type_name) = &record.name {
@@ -351,7 +403,7 @@ impl<'a> Checker<'a> {
         let mut locals = Locals::default();
         for field in &out {
             if let Some(default) = &field.default {
-                self.check_against(module, &locals, default, &field.ty);
+                self.detached(|c| c.check_against(module, &locals, default, &field.ty));
             }
             locals = locals.with(field.name.clone(), field.ty.clone());
         }
@@ -360,6 +412,7 @@ impl<'a> Checker<'a> {
             kind: None,
             fields: out,
             module,
+            written: None,
         })
     }
 
@@ -707,7 +760,7 @@ impl<'a> Checker<'a> {
     fn check_against(&mut self, module: usize, locals: &Locals, expr: &Expr, expected: &Type) {
         match (&expr.kind, expected) {
             (_, Type::Error) => {
-                self.infer(module, locals, expr);
+                self.detached(|c| c.infer(module, locals, expr));
             }
             (ExprKind::Paren(inner), _) => self.check_against(module, locals, inner, expected),
             (ExprKind::Record(fields), _) => match record_target(expected) {
@@ -717,32 +770,38 @@ impl<'a> Checker<'a> {
                 Target::Map(value) => {
                     self.check_unique_fields(fields);
                     for field in fields {
+                        self.path.push(field.name.name.clone());
                         self.check_against(module, locals, &field.value, &value);
+                        self.path.pop();
                     }
                 }
                 Target::Json => {
                     self.check_unique_fields(fields);
                     for field in fields {
+                        self.path.push(field.name.name.clone());
                         self.check_against(module, locals, &field.value, &Type::Json);
+                        self.path.pop();
                     }
                 }
                 Target::None => self.check_inferred(module, locals, expr, expected),
             },
             (ExprKind::List(items), _) => match list_target(expected) {
                 Some(element) => {
-                    for item in items {
+                    for (i, item) in items.iter().enumerate() {
+                        self.path.push(format!("[{i}]").into());
                         self.check_against(module, locals, item, &element);
+                        self.path.pop();
                     }
                 }
                 None => self.check_inferred(module, locals, expr, expected),
             },
             (ExprKind::If(cond, then, otherwise), _) => {
-                self.check_against(module, locals, cond, &Type::Bool);
+                self.detached(|c| c.check_against(module, locals, cond, &Type::Bool));
                 self.check_against(module, locals, then, expected);
                 self.check_against(module, locals, otherwise, expected);
             }
             (ExprKind::LetIn(name, ty, value, body), _) => {
-                let bound = self.bind_let(module, locals, ty.as_deref(), value);
+                let bound = self.detached(|c| c.bind_let(module, locals, ty.as_deref(), value));
                 let inner = locals.with(name.name.clone(), bound);
                 self.check_against(module, &inner, body, expected);
             }
@@ -751,23 +810,160 @@ impl<'a> Checker<'a> {
     }
 
     fn check_inferred(&mut self, module: usize, locals: &Locals, expr: &Expr, expected: &Type) {
-        let actual = self.infer(module, locals, expr);
+        let actual = self.detached(|c| c.infer(module, locals, expr));
         if !assignable(&actual, expected) {
-            self.mismatch(expr.span, expected, &actual);
+            let mut budget = Budget {
+                steps: EXPLAIN_STEPS,
+                reports: EXPLAIN_REPORTS,
+            };
+            if !self.explain(&actual, expected, expr.span, &mut budget) {
+                self.mismatch(expr.span, expected, &actual);
+            }
         }
     }
 
+    /// A value of type `actual` is not the `expected` here (at the current path).
     fn mismatch(&mut self, span: Span, expected: &Type, actual: &Type) {
+        let diagnostic = self.mismatch_diagnostic(span, expected, actual);
+        self.diagnostics.push(diagnostic);
+    }
+
+    fn mismatch_diagnostic(&self, span: Span, expected: &Type, actual: &Type) -> Diagnostic {
         let help = mismatch_help(expected, actual);
-        self.diagnostics.push(
-            Diagnostic::error(
-                "type::mismatch",
-                span,
-                format!("expected {expected}, found {actual}"),
-            )
+        let message = match self.field_path(None) {
+            Some(path) if self.path.len() > 1 => {
+                format!("`{path}` expects {expected}, found {actual}")
+            }
+            _ => format!("expected {expected}, found {actual}"),
+        };
+        Diagnostic::error("type::mismatch", span, message)
             .with_label(format!("this is {actual}"))
-            .with_help(help),
-        );
+            .with_help(help)
+    }
+
+    /// Reports why a record of type `actual`, written as a literal elsewhere (through a
+    /// `let` or an argument), is not the `expected` record used at `used`: each offending
+    /// field where the literal gives it, with a label at the use. False when `actual` is not
+    /// such a record (nothing was reported).
+    fn explain(&mut self, actual: &Type, expected: &Type, used: Span, budget: &mut Budget) -> bool {
+        let Type::Record(written) = actual else {
+            return false;
+        };
+        let Some(literal) = written.written else {
+            return false;
+        };
+        let written = written.clone();
+        let root = self.path.is_empty();
+        let mut reported = false;
+        match record_target(expected) {
+            Target::Record(record) => {
+                if root {
+                    self.path.push(record_root(&record));
+                }
+                let used_as = format!("used as {expected} here");
+                let mut unknown = Vec::new();
+                for field in &written.fields {
+                    if !budget.step() {
+                        break;
+                    }
+                    match record.field(&field.name) {
+                        Some(declared) => {
+                            if assignable(&field.ty, &declared.ty) {
+                                continue;
+                            }
+                            self.path.push(field.name.clone());
+                            if self.explain(&field.ty, &declared.ty, used, budget) {
+                                reported = true;
+                            } else if budget.report() {
+                                let diagnostic = self
+                                    .mismatch_diagnostic(field.span, &declared.ty, &field.ty)
+                                    .with_secondary(used, used_as.clone());
+                                self.report_explained(diagnostic);
+                                reported = true;
+                            }
+                            self.path.pop();
+                        }
+                        None => {
+                            if budget.report() {
+                                let (diagnostic, suggested) =
+                                    self.unknown_field_diagnostic(field.span, &field.name, &record);
+                                self.report_explained(
+                                    diagnostic.with_secondary(used, used_as.clone()),
+                                );
+                                unknown.extend(suggested);
+                                reported = true;
+                            }
+                        }
+                    }
+                }
+                let missing: Vec<&FieldType> = record
+                    .fields
+                    .iter()
+                    .filter(|f| {
+                        f.default.is_none()
+                            && written.field(&f.name).is_none()
+                            && !unknown.iter().any(|u| **u == *f.name)
+                    })
+                    .collect();
+                if !missing.is_empty() && budget.report() {
+                    let diagnostic = self
+                        .missing_fields_diagnostic(literal, &record, &missing)
+                        .with_label("the record is written here")
+                        .with_secondary(used, used_as);
+                    self.report_explained(diagnostic);
+                    reported = true;
+                }
+                if root {
+                    self.path.pop();
+                }
+            }
+            Target::Map(value) if written.kind.is_none() => {
+                let used_as = format!("used as {expected} here");
+                for field in &written.fields {
+                    if !budget.step() {
+                        break;
+                    }
+                    if assignable(&field.ty, &value) {
+                        continue;
+                    }
+                    self.path.push(field.name.clone());
+                    if self.explain(&field.ty, &value, used, budget) {
+                        reported = true;
+                    } else if budget.report() {
+                        let diagnostic = self
+                            .mismatch_diagnostic(field.span, &value, &field.ty)
+                            .with_secondary(used, used_as.clone());
+                        self.report_explained(diagnostic);
+                        reported = true;
+                    }
+                    self.path.pop();
+                }
+            }
+            _ => {}
+        }
+        reported
+    }
+
+    /// Reports a diagnostic of [`Checker::explain`]. The same record used in several places
+    /// is reported once, with a label at each use (a few at most).
+    fn report_explained(&mut self, diagnostic: Diagnostic) {
+        const USES_SHOWN: usize = 8;
+        let key = (diagnostic.span, diagnostic.code, diagnostic.message.clone());
+        match self.explained.get(&key) {
+            Some(&index) => {
+                let existing = &mut self.diagnostics[index];
+                for label in diagnostic.secondary {
+                    if existing.secondary.len() < USES_SHOWN && !existing.secondary.contains(&label)
+                    {
+                        existing.secondary.push(label);
+                    }
+                }
+            }
+            None => {
+                self.explained.insert(key, self.diagnostics.len());
+                self.diagnostics.push(diagnostic);
+            }
+        }
     }
 
     /// Reports every field given again, pointing at the previous time it was given. Sorting
@@ -808,74 +1004,137 @@ impl<'a> Checker<'a> {
         span: Span,
         record: &RecordType,
     ) {
+        let root = self.path.is_empty();
+        if root {
+            self.path.push(record_root(record));
+        }
         self.check_unique_fields(fields);
+        let mut suggested = Vec::new();
         for field in fields {
             match record.field(&field.name.name) {
                 Some(declared) => {
                     let ty = declared.ty.clone();
+                    self.path.push(field.name.name.clone());
                     self.check_against(module, locals, &field.value, &ty);
+                    self.path.pop();
                 }
                 None => {
-                    self.unknown_field(field.name.span, &field.name.name, record);
-                    self.infer(module, locals, &field.value);
+                    let (diagnostic, suggestion) =
+                        self.unknown_field_diagnostic(field.name.span, &field.name.name, record);
+                    self.diagnostics.push(diagnostic);
+                    suggested.extend(suggestion);
+                    self.detached(|c| c.infer(module, locals, &field.value));
                 }
             }
         }
+        // A field suggested for a misspelt one is not reported missing as well.
         let missing: Vec<&FieldType> = record
             .fields
             .iter()
-            .filter(|f| f.default.is_none() && !fields.iter().any(|g| g.name.name == f.name))
+            .filter(|f| {
+                f.default.is_none()
+                    && !fields.iter().any(|g| g.name.name == f.name)
+                    && !suggested.iter().any(|s| **s == *f.name)
+            })
             .collect();
         if !missing.is_empty() {
-            let names: Vec<String> = missing.iter().map(|f| format!("`{}`", f.name)).collect();
-            let what = record
-                .name
-                .as_ref()
-                .map_or("this record".to_string(), |n| format!("{n}"));
-            let mut diagnostic = Diagnostic::error(
-                "type::missing-field",
-                span,
-                format!(
-                    "missing field{} {} of {what}",
-                    if names.len() > 1 { "s" } else { "" },
-                    names.join(", ")
-                ),
-            )
-            .with_help(format!(
-                "add {} (fields without a default must be given)",
-                names.join(", ")
-            ));
-            for field in &missing {
-                if field.span != Span::default() {
-                    diagnostic = diagnostic
-                        .with_secondary(field.span, format!("`{}` declared here", field.name));
-                }
-            }
+            let diagnostic = self.missing_fields_diagnostic(span, record, &missing);
             self.diagnostics.push(diagnostic);
+        }
+        if root {
+            self.path.pop();
         }
     }
 
+    /// `type::missing-field` for the `missing` fields of `record`, written at `span` (at the
+    /// current path).
+    fn missing_fields_diagnostic(
+        &self,
+        span: Span,
+        record: &RecordType,
+        missing: &[&FieldType],
+    ) -> Diagnostic {
+        let names: Vec<String> = missing.iter().map(|f| format!("`{}`", f.name)).collect();
+        let what = match self.field_path(None) {
+            Some(path) if self.path.len() > 1 => format!("`{path}`"),
+            _ => record
+                .name
+                .as_ref()
+                .map_or("this record".to_string(), |n| format!("{n}")),
+        };
+        let mut diagnostic = Diagnostic::error(
+            "type::missing-field",
+            span,
+            format!(
+                "missing field{} {} of {what}",
+                if names.len() > 1 { "s" } else { "" },
+                names.join(", ")
+            ),
+        )
+        .with_help(format!(
+            "add {} (fields without a default must be given)",
+            names.join(", ")
+        ));
+        for field in missing {
+            if field.span != Span::default() {
+                diagnostic = diagnostic
+                    .with_secondary(field.span, format!("`{}` declared here", field.name));
+            }
+        }
+        diagnostic
+    }
+
+    /// An access to a field `record` does not have. When the record was written as a literal
+    /// and has a field of a near name, that field is shown where it is written.
     fn unknown_field(&mut self, span: Span, name: &str, record: &RecordType) {
+        let (mut diagnostic, suggestion) =
+            self.detached(|c| c.unknown_field_diagnostic(span, name, record));
+        if record.written.is_some() {
+            if let Some(near) = suggestion.and_then(|s| record.field(&s)) {
+                diagnostic = diagnostic.with_secondary(
+                    near.span,
+                    format!("the record is written with `{}` here", near.name),
+                );
+            }
+        }
+        self.diagnostics.push(diagnostic);
+    }
+
+    /// `type::unknown-field` for `name` given for `record` at `span` (at the current path),
+    /// and the field suggested instead, if any.
+    fn unknown_field_diagnostic(
+        &self,
+        span: Span,
+        name: &str,
+        record: &RecordType,
+    ) -> (Diagnostic, Option<Name>) {
         let what = record
             .name
             .as_ref()
             .map_or("this record".to_string(), |n| format!("{n}"));
-        let help = match did_you_mean(name, record.fields.iter().map(|f| &*f.name)) {
+        let suggestion = did_you_mean(name, record.fields.iter().map(|f| &*f.name));
+        let help = match &suggestion {
             Some(s) => format!("did you mean `{s}`?"),
             None => {
                 let names: Vec<&str> = record.fields.iter().map(|f| &*f.name).collect();
                 format!("the fields of {what} are: {}", names.join(", "))
             }
         };
-        self.diagnostics.push(
-            Diagnostic::error(
-                "type::unknown-field",
-                span,
+        let (message, label) = match self.field_path(Some(name)) {
+            Some(path) if self.path.len() > 1 || record.name.is_some() => (
+                format!("unknown field `{path}`"),
                 format!("{what} has no field `{name}`"),
-            )
-            .with_label("unknown field")
-            .with_help(help),
-        );
+            ),
+            _ => (
+                format!("{what} has no field `{name}`"),
+                "unknown field".to_string(),
+            ),
+        };
+        let diagnostic = Diagnostic::error("type::unknown-field", span, message)
+            .with_label(label)
+            .with_help(help);
+        let suggestion = suggestion.and_then(|s| record.field(&s).map(|f| f.name.clone()));
+        (diagnostic, suggestion)
     }
 
     fn bind_let(
@@ -933,6 +1192,7 @@ impl<'a> Checker<'a> {
                     kind: None,
                     fields,
                     module,
+                    written: Some(expr.span),
                 }))
             }
             ExprKind::Name(ident) => self.infer_name(module, locals, ident),
@@ -1672,6 +1932,39 @@ impl<'a> Checker<'a> {
     }
 }
 
+/// What is left of one explanation's bounds ([`EXPLAIN_STEPS`], [`EXPLAIN_REPORTS`]).
+struct Budget {
+    steps: u32,
+    reports: u32,
+}
+
+impl Budget {
+    /// Takes one step; false when none is left.
+    fn step(&mut self) -> bool {
+        self.steps
+            .checked_sub(1)
+            .map(|left| self.steps = left)
+            .is_some()
+    }
+
+    /// Takes one report; false when none is left.
+    fn report(&mut self) -> bool {
+        self.reports
+            .checked_sub(1)
+            .map(|left| self.reports = left)
+            .is_some()
+    }
+}
+
+/// The first segment of a field path in a value of `record`'s type: its name (`Vm`), else its
+/// kind, else nothing.
+fn record_root(record: &RecordType) -> Name {
+    match (&record.name, &record.kind) {
+        (Some(name), _) | (None, Some(name)) => name.clone(),
+        (None, None) => Name::from(""),
+    }
+}
+
 enum Target {
     Record(Rc<RecordType>),
     Map(Type),
@@ -1793,4 +2086,158 @@ fn methods_of(receiver: &Type) -> Vec<&'static str> {
         .copied()
         .filter(|m| method_signature(receiver, m).is_some())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::{load, MemLoader};
+
+    /// The type checker's diagnostics for `text`, with a small prelude, as (code, message,
+    /// line of the primary span, help, secondary messages).
+    fn diagnose(text: &str) -> Vec<(&'static str, String, usize, String, Vec<String>)> {
+        let prelude = "type Disk = { size: size, ssd: bool = true }\n\
+                       type Vm = { memory: size, disks: {string: Disk} = {}, tags: [string] = [] }\n\
+                       kind vm: Vm\n";
+        let loader = MemLoader::single("main.plat", text);
+        let (loaded, load_diagnostics) = load(prelude, &["main.plat".to_string()], &loader);
+        assert!(load_diagnostics.is_empty(), "{load_diagnostics:?}");
+        let (_, mut diagnostics) = check(&loaded);
+        crate::diagnostic::sort(&mut diagnostics);
+        diagnostics
+            .into_iter()
+            .map(|d| {
+                let file = loaded.sources.get(d.span.file);
+                (
+                    d.code,
+                    d.message,
+                    file.line_col(d.span.start).0,
+                    d.help.unwrap_or_default(),
+                    d.secondary.into_iter().map(|l| l.message).collect(),
+                )
+            })
+            .collect()
+    }
+
+    const SHAPE: &str = "type NodeShape = { cores: int, memory: size }\n";
+
+    #[test]
+    fn a_misspelt_field_is_named_by_its_path_with_the_field_it_means() {
+        let found = diagnose(&format!(
+            "{SHAPE}let s: NodeShape = {{\n  cores = 4\n  memroy = 8GiB\n}}\n"
+        ));
+        assert_eq!(found.len(), 1, "{found:?}");
+        let (code, message, line, help, _) = &found[0];
+        assert_eq!(*code, "type::unknown-field");
+        assert_eq!(message, "unknown field `NodeShape.memroy`");
+        assert_eq!(*line, 4);
+        assert_eq!(help, "did you mean `memory`?");
+    }
+
+    #[test]
+    fn a_field_of_the_wrong_type_names_the_type_it_expects() {
+        let found = diagnose(&format!(
+            "{SHAPE}let s: NodeShape = {{\n  cores = 4\n  memory = 8\n}}\n"
+        ));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, "type::mismatch");
+        assert_eq!(found[0].1, "`NodeShape.memory` expects size, found int");
+        assert_eq!(found[0].2, 4);
+    }
+
+    #[test]
+    fn nested_fields_are_named_by_the_whole_path() {
+        let found = diagnose(
+            "vm web {\n  memory = 1GiB\n  disks = { scsi0 = { sise = 1GiB } }\n  tags = [\"a\", 1]\n}\n",
+        );
+        let messages: Vec<(&str, &str, usize)> = found
+            .iter()
+            .map(|(code, message, line, ..)| (*code, message.as_str(), *line))
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                (
+                    "type::unknown-field",
+                    "unknown field `Vm.disks.scsi0.sise`",
+                    3
+                ),
+                (
+                    "type::mismatch",
+                    "`Vm.tags[1]` expects string, found int",
+                    4
+                ),
+            ],
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_record_through_an_untyped_let_is_reported_where_it_is_written() {
+        let found = diagnose(&format!(
+            "{SHAPE}let shape = {{\n  cores = \"4\"\n  memroy = 8GiB\n}}\nlet s: NodeShape = shape\n"
+        ));
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found[0].0, "type::mismatch");
+        assert_eq!(found[0].1, "`NodeShape.cores` expects int, found \"4\"");
+        assert_eq!(found[0].2, 3);
+        assert_eq!(found[0].4, ["used as NodeShape here"]);
+        assert_eq!(found[1].0, "type::unknown-field");
+        assert_eq!(found[1].1, "unknown field `NodeShape.memroy`");
+        assert_eq!(found[1].2, 4);
+        assert_eq!(found[1].3, "did you mean `memory`?");
+        assert_eq!(found[1].4, ["used as NodeShape here"]);
+    }
+
+    #[test]
+    fn a_record_through_an_argument_is_reported_where_it_is_written() {
+        let found = diagnose(&format!(
+            "{SHAPE}fn mem(s: NodeShape) -> size = s.memory\nlet shape = {{ cores = 1 }}\nlet m = mem(shape)\n"
+        ));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, "type::missing-field");
+        assert_eq!(found[0].1, "missing field `memory` of NodeShape");
+        assert_eq!(found[0].2, 3);
+        assert!(found[0].4.contains(&"used as NodeShape here".to_string()));
+    }
+
+    #[test]
+    fn a_record_used_twice_is_reported_once_with_both_uses() {
+        let found = diagnose(&format!(
+            "{SHAPE}fn mem(s: NodeShape) -> size = s.memory\nlet shape = {{ cores = 1, memroy = 1GiB }}\nlet a = mem(shape)\nlet b: NodeShape = shape\n"
+        ));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].1, "unknown field `NodeShape.memroy`");
+        assert_eq!(
+            found[0].4,
+            ["used as NodeShape here", "used as NodeShape here"]
+        );
+    }
+
+    #[test]
+    fn a_record_nested_through_a_let_keeps_the_path_of_its_use() {
+        let found = diagnose(
+            "let d = { sise = 1GiB }\nvm web {\n  memory = 1GiB\n  disks = { scsi0 = d }\n}\n",
+        );
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].1, "unknown field `Vm.disks.scsi0.sise`");
+        assert_eq!(found[0].2, 1);
+        assert_eq!(found[0].4, ["used as Disk here"]);
+    }
+
+    #[test]
+    fn explaining_a_shared_record_is_bounded() {
+        // Forty levels of a record whose two fields hold the previous one: 2^40 fields as a
+        // tree. The explanation stops after a bounded number of reports.
+        let mut text = String::from("type Leaf = { x: int }\nlet r0 = { x = \"no\" }\n");
+        for i in 1..=40 {
+            text.push_str(&format!("let r{i} = {{ a = r{p}, b = r{p} }}\n", p = i - 1));
+        }
+        let expected = format!("{}Leaf{}", "{string: ".repeat(40), "}".repeat(40));
+        text.push_str(&format!("let big: {expected} = r40\n"));
+        let found = diagnose(&text);
+        assert!(!found.is_empty());
+        assert_eq!(found.len(), EXPLAIN_REPORTS as usize, "{found:?}");
+        assert!(found.iter().all(|d| d.1.len() < 2 * MAX_PATH_TEXT));
+    }
 }

@@ -63,6 +63,10 @@ pub struct RecordType {
     pub fields: Vec<FieldType>,
     /// The module whose scope the defaults are evaluated in.
     pub module: usize,
+    /// Where the record was written, for the type of a record literal (its fields' spans are
+    /// then the names as written): a mismatch found where the record is used is reported at
+    /// the literal's fields.
+    pub written: Option<Span>,
 }
 
 /// A field of a record type.
@@ -349,6 +353,7 @@ fn join_uncached(a: &Type, b: &Type, memo: &mut Memo) -> Type {
                 kind: None,
                 fields,
                 module: x.module,
+                written: x.written,
             }))
         }
         _ if assignable_in(a, b, memo) => b.clone(),
