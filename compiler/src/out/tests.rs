@@ -669,3 +669,93 @@ fn a_read_only_directory_fails_the_rebuild_cleanly() {
     assert!(after == before || after == expected_tree(&changed, "b"));
     fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_lock_records_the_source_root_and_refuses_a_bad_one_with_its_line() {
+    let lock = Lock::new("a".repeat(64), &sample()).with_root(Some("../platform".into()));
+    let text = lock.render();
+    assert!(text.contains("\nroot ../platform\n"), "{text}");
+    let parsed = Lock::parse(&text).unwrap();
+    assert_eq!(parsed.root.as_deref(), Some("../platform"));
+    assert!(parsed.intact(), "the root is not part of the digest");
+    assert_eq!(parsed.render(), text);
+    // Absent: none recorded, and the text has no `root` line.
+    let bare = Lock::new("a".repeat(64), &sample());
+    assert_eq!(Lock::parse(&bare.render()).unwrap().root, None);
+    let h = "0".repeat(64);
+    let with =
+        |root: &str| format!("version 2\ncompiler x\nsources {h}\nroot {root}\ndigest {h}\n");
+    assert!(Lock::parse(&with("/srv/platform")).is_ok());
+    for bad in ["", "a\rb", "a\u{0}b", "a//b", "a/\u{1b}[2J"] {
+        let error = Lock::parse(&with(bad)).expect_err(bad);
+        assert_eq!(error.line, 4, "{bad:?}: {error}");
+    }
+    let long = "a".repeat(MAX_ROOT + 1);
+    assert_eq!(Lock::parse(&with(&long)).unwrap_err().line, 4);
+    // Twice, or in a version 1 lock.
+    let twice = format!("version 2\ncompiler x\nsources {h}\nroot a\nroot b\ndigest {h}\n");
+    assert_eq!(Lock::parse(&twice).unwrap_err().line, 5);
+    let old = format!("version 1\ncompiler x\nsources {h}\nroot a\n");
+    assert_eq!(Lock::parse(&old).unwrap_err().line, 4);
+    // A root no lock line can hold is not recorded.
+    let lock = Lock::new("a".repeat(64), &sample()).with_root(Some("a\nfile x y".into()));
+    assert_eq!(lock.root, None);
+}
+
+#[test]
+fn the_source_root_is_the_path_from_out_to_the_sources() {
+    let root = |r: &str, o: &str| source_root(Path::new(r), Path::new(o));
+    assert_eq!(
+        root("/w/platform", "/w/out").as_deref(),
+        Some("../platform")
+    );
+    assert_eq!(root("/w/a/b", "/w/out").as_deref(), Some("../a/b"));
+    assert_eq!(
+        root("/w/platform", "/w/x/out").as_deref(),
+        Some("../../platform")
+    );
+    assert_eq!(root("/w/out/src", "/w/out").as_deref(), Some("src"));
+    assert_eq!(root("/w", "/w").as_deref(), Some("."));
+    // Nothing shared but `/`: the absolute root.
+    assert_eq!(
+        root("/srv/platform", "/tmp/out").as_deref(),
+        Some("/srv/platform")
+    );
+    // Relative paths are taken from the working directory: the same answer.
+    assert_eq!(root("platform", "out").as_deref(), Some("../platform"));
+    let (dir, _) = scratch("source-root");
+    let platform = dir.join("platform");
+    fs::create_dir_all(&platform).unwrap();
+    // `..` is resolved (out/ need not exist).
+    let out = dir.join("platform/../out");
+    assert_eq!(source_root(&platform, &out).as_deref(), Some("../platform"));
+}
+
+#[test]
+fn finding_out_walks_up_to_the_lock_and_never_through_a_link_inside_out() {
+    let (dir, _) = scratch("find");
+    let out = dir.join("out");
+    fs::create_dir_all(out.join("proxmox/pve1")).unwrap();
+    fs::write(out.join(LOCK), "version 2\n").unwrap();
+    let file = out.join("proxmox/pve1/201.conf");
+    assert_eq!(
+        find(&file),
+        Some((out.clone(), "proxmox/pve1/201.conf".to_string()))
+    );
+    assert_eq!(find(&out), Some((out.clone(), String::new())));
+    // Nothing above holds a lock.
+    assert_eq!(find(&dir.join("elsewhere/x")), None);
+    // A link inside out/ to a directory with a lock of its own is not followed.
+    let other = dir.join("other");
+    fs::create_dir_all(other.join("sub")).unwrap();
+    fs::write(other.join("sub").join(LOCK), "version 2\n").unwrap();
+    symlink(&other, out.join("link")).unwrap();
+    assert_eq!(
+        find(&out.join("link/sub/a.conf")),
+        Some((out.clone(), "link/sub/a.conf".to_string()))
+    );
+    // A lock that is a link is no lock.
+    fs::remove_file(out.join(LOCK)).unwrap();
+    symlink(other.join("sub").join(LOCK), out.join(LOCK)).unwrap();
+    assert_eq!(find(&file), None);
+}
