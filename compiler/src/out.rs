@@ -597,8 +597,8 @@ impl Out {
             .map_err(|e| refused(e.to_string()))
     }
 
-    /// True when the lock records `root` as the source root ([`Lock::root`]; `None`: records
-    /// none, or cannot be read).
+    /// True when the lock can be read and records `root` as its source root ([`Lock::root`];
+    /// `None`: no root line). A build whose root moved is no no-op: its lock changes.
     pub fn records_root(&self, root: Option<&str>) -> bool {
         matches!(self.read_lock(), Ok(Some(lock)) if lock.root.as_deref() == root)
     }

@@ -415,10 +415,8 @@ fn explain_finds_out_and_the_sources_from_an_absolute_path_anywhere() {
     assert_eq!(code, 0, "{transcript}");
     assert!(transcript.contains("vms.plat:6:"), "{transcript}");
     // An explicit root still wins: here, one that does not exist.
-    let (code, transcript) = project.run_in(
-        elsewhere.path(),
-        &["explain", "--root", "nowhere", &target],
-    );
+    let (code, transcript) =
+        project.run_in(elsewhere.path(), &["explain", "--root", "nowhere", &target]);
     assert_eq!(code, 2, "{transcript}");
     assert!(transcript.contains("cannot read nowhere"), "{transcript}");
 }
