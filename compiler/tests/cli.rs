@@ -419,6 +419,19 @@ fn explain_finds_out_and_the_sources_from_an_absolute_path_anywhere() {
         project.run_in(elsewhere.path(), &["explain", "--root", "nowhere", &target]);
     assert_eq!(code, 2, "{transcript}");
     assert!(transcript.contains("cannot read nowhere"), "{transcript}");
+    // A lock an older plat wrote records no root: said so, and `--root` names the sources.
+    let lock = project.read("out/plat.lock");
+    project.write("out/plat.lock", &lock.replace("root ../platform\n", ""));
+    let (code, transcript) = project.run_in(elsewhere.path(), &["explain", &target]);
+    assert_eq!(code, 2, "{transcript}");
+    assert!(
+        transcript.contains("records no source root"),
+        "{transcript}"
+    );
+    let root = project.absolute("platform");
+    let (code, transcript) =
+        project.run_in(elsewhere.path(), &["explain", "--root", &root, &target]);
+    assert_eq!(code, 0, "{transcript}");
 }
 
 #[test]

@@ -113,23 +113,32 @@ pub(super) fn explain(
             "`{target}`: lines are numbered from 1"
         )));
     }
-    let (out, relative) = match out {
+    let (out, relative, found) = match out {
         Some(out) => {
             let relative = relative_to(&out, Path::new(file)).map_err(Error::Usage)?;
-            (out, relative)
+            (out, relative, false)
         }
         None => match crate::out::find(Path::new(file)) {
-            Some(found) => found,
+            Some((out, relative)) => (out, relative, true),
             None => {
                 let out = PathBuf::from("out");
                 let relative = relative_to(&out, Path::new(file)).map_err(Error::Usage)?;
-                (out, relative)
+                (out, relative, false)
             }
         },
     };
     let root = match root {
         Some(root) => root,
-        None => crate::out::recorded_root(&out)?.unwrap_or_else(|| PathBuf::from("platform")),
+        None => match crate::out::recorded_root(&out)? {
+            Some(root) => root,
+            None if found && !Path::new("platform").exists() => {
+                return Err(Error::Usage(format!(
+                    "{} records no source root (an older plat wrote it), and there is no `platform` here: name the sources with `--root`",
+                    out.join(crate::out::LOCK).display()
+                )))
+            }
+            None => PathBuf::from("platform"),
+        },
     };
     let compilation = compiled(&root, Format::Human, style)?;
     let model = compilation.model.as_ref().ok_or_else(no_model)?;
