@@ -495,9 +495,9 @@ fn build_reporting(
     // is the proof CI relies on.
     if !deny
         && !check_only
-        && existing.as_ref().is_some_and(|o| {
-            o.records_root(source_root.as_deref()) && crate::build::up_to_date(&project, o)
-        })
+        && existing
+            .as_ref()
+            .is_some_and(|o| crate::build::up_to_date(&project, o, source_root.as_deref()))
     {
         reporter.report(&plat_lang::source::SourceMap::default(), &[]);
         eprintln!(

@@ -597,20 +597,19 @@ impl Out {
             .map_err(|e| refused(e.to_string()))
     }
 
-    /// True when the lock can be read and records `root` as its source root ([`Lock::root`];
-    /// `None`: no root line). A build whose root moved is no no-op: its lock changes.
-    pub fn records_root(&self, root: Option<&str>) -> bool {
-        matches!(self.read_lock(), Ok(Some(lock)) if lock.root.as_deref() == root)
-    }
-
     /// True when out/ holds exactly what a build by `compiler` of sources hashing to `sources`
-    /// would write: the lock is intact, was written for those, and every owned file still has
-    /// its recorded hash. Any doubt answers false, and the full build decides (and repairs).
-    pub fn matches(&self, compiler: &str, sources: &str) -> bool {
+    /// and found at `root` ([`Lock::root`]) would write: the lock is intact, was written for
+    /// those, and every owned file still has its recorded hash. Any doubt answers false, and
+    /// the full build decides (and repairs).
+    pub fn matches(&self, compiler: &str, sources: &str, root: Option<&str>) -> bool {
         let Ok(Some(lock)) = self.read_lock() else {
             return false;
         };
-        if lock.compiler != compiler || lock.sources != sources || !lock.intact() {
+        if lock.compiler != compiler
+            || lock.sources != sources
+            || lock.root.as_deref() != root
+            || !lock.intact()
+        {
             return false;
         }
         let owned: Vec<(&String, &String)> = lock.files.iter().collect();

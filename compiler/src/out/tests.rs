@@ -349,7 +349,7 @@ fn a_lock_entry_outside_out_is_refused_and_deletes_nothing() {
         // Neither the plan nor the no-op check goes ahead.
         let lock = Lock::new("b".repeat(64), &BTreeMap::new());
         assert!(opened.plan(&BTreeMap::new(), &lock).is_err());
-        assert!(!opened.matches(COMPILER, &"a".repeat(64)));
+        assert!(!opened.matches(COMPILER, &"a".repeat(64), None));
         assert_eq!(outside(&dir), before, "{forged}");
     }
     fs::remove_dir_all(&dir).unwrap();
@@ -374,7 +374,7 @@ fn an_owned_directory_replaced_by_a_link_is_an_obstacle_never_followed() {
         "{plan:?}"
     );
     assert!(opened.write(&changed, &plan, &lock).is_err());
-    assert!(!opened.matches(COMPILER, &"a".repeat(64)));
+    assert!(!opened.matches(COMPILER, &"a".repeat(64), None));
     drop(opened);
     assert_eq!(outside(&dir), before);
     assert!(fs::symlink_metadata(out.join("k/ns-1"))
@@ -403,7 +403,7 @@ fn links_fifos_and_devices_at_owned_paths_are_obstacles_and_nothing_hangs() {
     symlink(victim.join("keep.txt"), out.join("top.txt")).unwrap();
     let lock = Lock::new("b".repeat(64), &files);
     let opened = Out::open_for_build(&out).unwrap().unwrap();
-    assert!(!opened.matches(COMPILER, &"a".repeat(64)));
+    assert!(!opened.matches(COMPILER, &"a".repeat(64), None));
     let plan = opened.plan(&files, &lock).unwrap();
     let obstacles: Vec<&str> = plan.obstacles.iter().map(|(p, _)| p.as_str()).collect();
     assert_eq!(
@@ -459,7 +459,7 @@ fn a_file_changed_by_hand_is_never_deleted_only_disowned() {
         "the operator's now\n"
     );
     assert!(!out.join("k/ns-1/f-1.yaml").exists());
-    assert!(opened.matches(COMPILER, &"b".repeat(64)));
+    assert!(opened.matches(COMPILER, &"b".repeat(64), None));
     drop(opened);
     fs::remove_dir_all(&dir).unwrap();
 }
@@ -474,11 +474,11 @@ fn a_truncated_lock_is_never_up_to_date_and_a_build_repairs_it() {
     fs::write(out.join(LOCK), text.replace(&format!("{line}\n"), "")).unwrap();
     let lock = Lock::new("a".repeat(64), &files);
     let opened = Out::open_for_build(&out).unwrap().unwrap();
-    assert!(!opened.matches(COMPILER, &"a".repeat(64)));
+    assert!(!opened.matches(COMPILER, &"a".repeat(64), None));
     let plan = opened.plan(&files, &lock).unwrap();
     assert!(!plan.is_clean());
     opened.write(&files, &plan, &lock).unwrap();
-    assert!(opened.matches(COMPILER, &"a".repeat(64)));
+    assert!(opened.matches(COMPILER, &"a".repeat(64), None));
     assert!(opened.plan(&files, &lock).unwrap().is_clean());
     drop(opened);
     fs::remove_dir_all(&dir).unwrap();
@@ -601,8 +601,8 @@ fn a_full_disk_at_any_step_leaves_the_old_tree_and_nothing_else() {
             assert_eq!(tree(&out), old, "step {step}");
             let opened = Out::open_for_build(&out).unwrap().unwrap();
             assert_eq!(opened.recovered(), &Recovered::Nothing);
-            assert!(!opened.matches(COMPILER, &"b".repeat(64)));
-            assert!(opened.matches(COMPILER, &"a".repeat(64)));
+            assert!(!opened.matches(COMPILER, &"b".repeat(64), None));
+            assert!(opened.matches(COMPILER, &"a".repeat(64), None));
         }
     }
     fs::remove_dir_all(&dir).unwrap();
@@ -643,7 +643,7 @@ fn a_full_tmpfs_leaves_the_old_tree_and_nothing_else() {
         .write(&big, &plan, &lock)
         .expect_err("the disk is full");
     assert!(error.message.contains("No space left"), "{error}");
-    assert!(!opened.matches(COMPILER, &"b".repeat(64)));
+    assert!(!opened.matches(COMPILER, &"b".repeat(64), None));
     drop(opened);
     assert_eq!(tree(&out), before);
     let _ = Command::new("umount").arg(&dir).status();
@@ -758,4 +758,21 @@ fn finding_out_walks_up_to_the_lock_and_never_through_a_link_inside_out() {
     fs::remove_file(out.join(LOCK)).unwrap();
     symlink(other.join("sub").join(LOCK), out.join(LOCK)).unwrap();
     assert_eq!(find(&file), None);
+}
+
+#[test]
+fn a_build_whose_source_root_moved_is_no_no_op() {
+    let (_dir, out) = scratch("root-moved");
+    let files = sample();
+    let lock = Lock::new("a".repeat(64), &files).with_root(Some("../platform".into()));
+    write(&out, &files, &Plan::all_new(&files), &lock).unwrap();
+    let opened = Out::open_to_read(&out).unwrap().unwrap();
+    let sources = "a".repeat(64);
+    assert!(opened.matches(COMPILER, &sources, Some("../platform")));
+    assert!(!opened.matches(COMPILER, &sources, Some("../elsewhere")));
+    assert!(!opened.matches(COMPILER, &sources, None));
+    assert_eq!(
+        recorded_root(&out).unwrap(),
+        Some(out.parent().unwrap().join("platform"))
+    );
 }
