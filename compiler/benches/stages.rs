@@ -359,7 +359,7 @@ fn noop_rebuild(bencher: Bencher, apps: usize) {
             let existing = plat::out::Out::open_for_build(&disk.out)
                 .expect("open out/")
                 .expect("out/");
-            assert!(plat::build::up_to_date(&disk.project, &existing))
+            assert!(plat::build::up_to_date(&disk.project, &existing, None))
         });
     });
 }

@@ -56,12 +56,13 @@ pub fn project_hash(project: &Project) -> Option<String> {
 }
 
 /// True when `out` already holds what `project` compiles to: `plat.lock` records this
-/// compiler and the project's current [`project_hash`], and every owned file is intact
+/// compiler, the project's current [`project_hash`] and `root` as the source root
+/// ([`crate::out::source_root`]; `None`: no root line), and every owned file is intact
 /// ([`crate::out::Out::matches`]). Then compiling and emitting would change nothing. When
 /// the project loads files other than its own (an import outside them), the hashes differ
 /// and the answer is false: a full build runs.
-pub fn up_to_date(project: &Project, out: &crate::out::Out) -> bool {
-    project_hash(project).is_some_and(|hash| out.matches(crate::out::COMPILER, &hash))
+pub fn up_to_date(project: &Project, out: &crate::out::Out, root: Option<&str>) -> bool {
+    project_hash(project).is_some_and(|hash| out.matches(crate::out::COMPILER, &hash, root))
 }
 
 fn hash_sources(mut files: Vec<(&str, &str)>) -> String {

@@ -82,6 +82,10 @@ enum Command {
         /// Treat warnings as errors (`--deny warnings`).
         #[arg(long, value_name = "warnings")]
         deny: Option<String>,
+        /// Diagnostics as human text or one JSON object on stdout (the build's own lines
+        /// stay on stderr).
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
     },
     /// Show what a build would change in out/: objects in words, then a diff per file.
     ///
@@ -90,31 +94,41 @@ enum Command {
     /// Deployment, ...), compared with the model summary the last build left in
     /// `out/plat.model.json`. Writes nothing; exits 0 whether or not there are changes.
     ///
-    /// Example: `plat diff` (platform/ against out/), `plat diff platform --out /tmp/out`.
+    /// Without `--out`, a PATH inside an out/ tree (at or below the directory holding
+    /// `plat.lock`) names that tree, and the sources are the ones its `plat.lock` records.
+    ///
+    /// Example: `plat diff` (platform/ against out/), `plat diff platform --out /tmp/out`,
+    /// `plat diff /srv/platform/out`.
     Diff {
-        /// The platform's sources.
-        #[arg(default_value = "platform")]
+        /// The platform's sources, or a path in an out/ tree.
+        #[arg(default_value = "platform", value_name = "PATH")]
         root: PathBuf,
-        /// The out/ directory to compare with.
-        #[arg(long, default_value = "out")]
-        out: PathBuf,
+        /// The out/ directory to compare with [default: out/ of PATH, else `out`].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The diff as text, or one JSON object on stdout: the diagnostics, the object lines
+        /// and the file diff.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
     },
     /// Show the `.plat` source behind a generated file, or behind one line of it.
     ///
     /// FILE is a path under the out/ directory (or relative to it); with `:LINE`, the line's
     /// key is traced to the model fields that produced it, and a value that is a prelude
-    /// default names that default.
+    /// default names that default. The out/ directory is the nearest one above FILE holding
+    /// `plat.lock`, and the sources are the ones that lock records, so that it works from any
+    /// working directory; `--out` and `--root` name them instead.
     ///
     /// Example: `plat explain out/proxmox/pve1/qemu-server/201.conf:22`.
     Explain {
         /// `FILE` or `FILE:LINE` (1-based).
         target: String,
-        /// The platform's sources.
-        #[arg(long, default_value = "platform")]
-        root: PathBuf,
-        /// The out/ directory FILE is in.
-        #[arg(long, default_value = "out")]
-        out: PathBuf,
+        /// The platform's sources [default: the root out/plat.lock records, else `platform`].
+        #[arg(long)]
+        root: Option<PathBuf>,
+        /// The out/ directory FILE is in [default: the one above FILE, else `out`].
+        #[arg(long)]
+        out: Option<PathBuf>,
         /// Source snippets for people, or one JSON object on stdout for tools.
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
@@ -164,6 +178,60 @@ enum Command {
     },
 }
 
+/// Why a command did not succeed. Commands return it; [`run`] alone turns it into the last
+/// lines on stderr and the exit code: 1 for the input (the sources, or drift), 2 for usage,
+/// IO and internal errors.
+#[derive(Debug)]
+pub(crate) enum Error {
+    /// Errors in the sources, already reported as diagnostics (exit 1), and the line that
+    /// sums them up (printed as `error: …`), if any.
+    Sources(Option<String>),
+    /// What is on disk is not what the sources produce (`build --check`, `fmt --check`), or
+    /// something stands where a build writes: the lines that say so, printed as they are
+    /// (exit 1).
+    Drift(Vec<String>),
+    /// out/ cannot be opened, read or written, or is not what plat wrote (exit 2).
+    Out(crate::out::OutError),
+    /// An argument plat cannot use (exit 2).
+    Usage(String),
+    /// A file outside out/ cannot be read or written (exit 2).
+    Io(String),
+    /// A bug in plat (exit 2).
+    Internal(String),
+}
+
+impl Error {
+    /// The process's exit code for this error.
+    fn exit_code(&self) -> u8 {
+        match self {
+            Error::Sources(_) | Error::Drift(_) => 1,
+            Error::Out(_) | Error::Usage(_) | Error::Io(_) | Error::Internal(_) => 2,
+        }
+    }
+
+    /// The lines printed on stderr for this error.
+    fn lines(&self) -> Vec<String> {
+        match self {
+            Error::Sources(None) => Vec::new(),
+            Error::Sources(Some(message)) | Error::Usage(message) | Error::Io(message) => {
+                vec![format!("error: {message}")]
+            }
+            Error::Drift(lines) => lines.clone(),
+            Error::Out(error) => vec![format!("error: {error}")],
+            Error::Internal(message) => vec![format!("error: internal: {message} (this is a bug)")],
+        }
+    }
+}
+
+impl From<crate::out::OutError> for Error {
+    fn from(error: crate::out::OutError) -> Error {
+        Error::Out(error)
+    }
+}
+
+/// What a command that succeeded returns: its output is already written.
+type Done = Result<(), Error>;
+
 /// Runs the command line and returns the exit code.
 pub fn run(cli: Cli) -> ExitCode {
     let style = match cli.color {
@@ -176,11 +244,11 @@ pub fn run(cli: Cli) -> ExitCode {
         }
         Color::Auto => Style::Plain,
     };
-    match cli.command {
+    let done = match cli.command {
         Command::Check { path, format, deny } => check(path, format, deny, style),
         Command::Eval { path, expr } => eval(path, expr, style),
         Command::Docs { which } => docs(&which),
-        Command::Diff { root, out } => inspect::diff(root, out, style),
+        Command::Diff { root, out, format } => inspect::diff(root, out, format, style),
         Command::Explain {
             target,
             root,
@@ -200,13 +268,24 @@ pub fn run(cli: Cli) -> ExitCode {
             out,
             check,
             deny,
-        } => build(root, out, check, deny, style),
+            format,
+        } => build(root, out, check, deny, format, style),
+    };
+    match done {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            let mut stderr = std::io::stderr().lock();
+            for line in error.lines() {
+                let _ = writeln!(stderr, "{line}");
+            }
+            ExitCode::from(error.exit_code())
+        }
     }
 }
 
 /// Opens the sources at `path`. A directory without `.plat` files is an input error, reported
 /// as the diagnostic `source::no-files` (exit 1); an unreadable path is an IO error (exit 2).
-fn open(path: &std::path::Path, format: Format, style: Style) -> Result<Project, ExitCode> {
+fn open(path: &std::path::Path, format: Format, style: Style) -> Result<Project, Error> {
     Project::open(path).map_err(|error| {
         if let crate::sources::ProjectError::NoSources(dir) = &error {
             let mut sources = plat_lang::source::SourceMap::default();
@@ -218,37 +297,42 @@ fn open(path: &std::path::Path, format: Format, style: Style) -> Result<Project,
             )
             .with_help("point plat at a directory of .plat sources, or at one .plat file");
             report_diagnostics(&sources, &[diagnostic], format, style);
-            return ExitCode::from(1);
+            return Error::Sources(None);
         }
-        eprintln!("error: {error}");
-        ExitCode::from(2)
+        Error::Io(error.to_string())
     })
 }
 
-/// Compiles `root` for a command that needs the model: diagnostics printed, exit 1 on errors.
-fn compiled(root: &std::path::Path, style: Style) -> Result<Compilation, ExitCode> {
-    let project = open(root, Format::Human, style)?;
+/// Compiles `root` for a command that needs the model: diagnostics reported in `format`,
+/// an error when the sources have errors.
+fn compiled(root: &std::path::Path, format: Format, style: Style) -> Result<Compilation, Error> {
+    let project = open(root, format, style)?;
     let compilation = compile(&project);
-    report(&compilation, Format::Human, style);
     if compilation.failed(false) {
-        eprintln!("error: the sources have errors");
-        return Err(ExitCode::from(1));
+        report(&compilation, format, style);
+        return Err(Error::Sources(Some("the sources have errors".into())));
+    }
+    // A JSON report is the caller's to make, with what it adds to it.
+    if format == Format::Human {
+        report(&compilation, format, style);
     }
     if compilation.model.is_none() {
-        eprintln!("error: internal: no model after a successful compilation (this is a bug)");
-        return Err(ExitCode::from(2));
+        return Err(no_model());
     }
     Ok(compilation)
 }
 
-fn deny_warnings(deny: Option<String>) -> Result<bool, ExitCode> {
+fn no_model() -> Error {
+    Error::Internal("no model after a successful compilation".into())
+}
+
+fn deny_warnings(deny: Option<String>) -> Result<bool, Error> {
     match deny.as_deref() {
         None => Ok(false),
         Some("warnings") => Ok(true),
-        Some(other) => {
-            eprintln!("error: `--deny {other}`: only `--deny warnings` is supported");
-            Err(ExitCode::from(2))
-        }
+        Some(other) => Err(Error::Usage(format!(
+            "`--deny {other}`: only `--deny warnings` is supported"
+        ))),
     }
 }
 
@@ -281,58 +365,42 @@ fn report_diagnostics(
     }
 }
 
-fn check(path: PathBuf, format: Format, deny: Option<String>, style: Style) -> ExitCode {
-    let deny = match deny_warnings(deny) {
-        Ok(d) => d,
-        Err(code) => return code,
-    };
-    let project = match open(&path, format, style) {
-        Ok(p) => p,
-        Err(code) => return code,
-    };
+fn check(path: PathBuf, format: Format, deny: Option<String>, style: Style) -> Done {
+    let deny = deny_warnings(deny)?;
+    let project = open(&path, format, style)?;
     let compilation = compile(&project);
     report(&compilation, format, style);
-    let code = if compilation.failed(deny) {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    };
+    let failed = compilation.failed(deny);
     // The process ends with this command: freeing the compilation's millions of small
     // allocations one by one costs 4 % of a large check, and the system reclaims them at once.
     std::mem::forget(compilation);
-    code
+    if failed {
+        return Err(Error::Sources(None));
+    }
+    Ok(())
 }
 
-fn eval(path: PathBuf, expr: Option<String>, style: Style) -> ExitCode {
-    let project = match open(&path, Format::Human, style) {
-        Ok(p) => p,
-        Err(code) => return code,
-    };
+fn eval(path: PathBuf, expr: Option<String>, style: Style) -> Done {
+    let project = open(&path, Format::Human, style)?;
     let compilation = compile(&project);
     report(&compilation, Format::Human, style);
     if compilation.failed(false) {
-        return ExitCode::from(1);
+        return Err(Error::Sources(None));
     }
     let json = match expr {
-        Some(text) => match crate::values::eval_expression(&project, &text) {
-            Ok(json) => json,
-            Err(failed) => {
-                report(&failed, Format::Human, style);
-                return ExitCode::from(1);
-            }
-        },
-        None => match crate::values::program_json(&compilation) {
-            Ok(json) => json,
-            Err(diagnostic) => {
-                report_diagnostics(
-                    &compilation.front.loaded.sources,
-                    &[*diagnostic],
-                    Format::Human,
-                    style,
-                );
-                return ExitCode::from(1);
-            }
-        },
+        Some(text) => crate::values::eval_expression(&project, &text).map_err(|failed| {
+            report(&failed, Format::Human, style);
+            Error::Sources(None)
+        })?,
+        None => crate::values::program_json(&compilation).map_err(|diagnostic| {
+            report_diagnostics(
+                &compilation.front.loaded.sources,
+                &[*diagnostic],
+                Format::Human,
+                style,
+            );
+            Error::Sources(None)
+        })?,
     };
     let mut stdout = std::io::stdout().lock();
     let _ = writeln!(
@@ -340,38 +408,75 @@ fn eval(path: PathBuf, expr: Option<String>, style: Style) -> ExitCode {
         "{}",
         serde_json::to_string_pretty(&json).unwrap_or_default()
     );
-    ExitCode::SUCCESS
+    Ok(())
 }
 
+/// `plat build`: with `--format json`, the diagnostics are one JSON object on stdout, printed
+/// once whatever the outcome (when the sources were compiled, or found up to date).
 fn build(
     root: PathBuf,
     out: PathBuf,
     check_only: bool,
     deny: Option<String>,
+    format: Format,
     style: Style,
-) -> ExitCode {
+) -> Done {
+    let mut json = None;
+    let done = build_reporting(root, out, check_only, deny, format, style, &mut json);
+    if let Some(json) = json {
+        let _ = std::io::stdout().lock().write_all(json.as_bytes());
+    }
+    done
+}
+
+/// Diagnostics for people, printed at once on stderr, or kept as JSON in `json` for
+/// [`build`] to print.
+struct Reporter<'j> {
+    format: Format,
+    style: Style,
+    json: &'j mut Option<String>,
+}
+
+impl Reporter<'_> {
+    fn report(
+        &mut self,
+        sources: &plat_lang::source::SourceMap,
+        diagnostics: &[plat_lang::diagnostic::Diagnostic],
+    ) {
+        match self.format {
+            Format::Json => *self.json = Some(render_json(sources, diagnostics)),
+            Format::Human => report_diagnostics(sources, diagnostics, Format::Human, self.style),
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn build_reporting(
+    root: PathBuf,
+    out: PathBuf,
+    check_only: bool,
+    deny: Option<String>,
+    format: Format,
+    style: Style,
+    json: &mut Option<String>,
+) -> Done {
     let started = std::time::Instant::now();
-    let deny = match deny_warnings(deny) {
-        Ok(d) => d,
-        Err(code) => return code,
+    let deny = deny_warnings(deny)?;
+    let project = open(&root, format, style)?;
+    let mut reporter = Reporter {
+        format,
+        style,
+        json,
     };
-    let project = match open(&root, Format::Human, style) {
-        Ok(p) => p,
-        Err(code) => return code,
-    };
+    // Where the sources are, from out/, for the lock (`plat explain` and `plat diff` find them
+    // through it).
+    let source_root = crate::out::source_root(&root, &out);
     // The existing out/, if any, before anything else: a build takes the build lock and
     // finishes (or undoes) an interrupted rebuild; `--check` refuses a tree left mid-rebuild.
-    let opened = if check_only {
-        crate::out::Out::open_to_read(&out)
+    let existing = if check_only {
+        crate::out::Out::open_to_read(&out)?
     } else {
-        crate::out::Out::open_for_build(&out)
-    };
-    let existing = match opened {
-        Ok(existing) => existing,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::from(2);
-        }
+        crate::out::Out::open_for_build(&out)?
     };
     match existing.as_ref().map(|o| o.recovered()) {
         Some(crate::out::Recovered::RolledForward) => eprintln!(
@@ -392,49 +497,49 @@ fn build(
         && !check_only
         && existing
             .as_ref()
-            .is_some_and(|o| crate::build::up_to_date(&project, o))
+            .is_some_and(|o| crate::build::up_to_date(&project, o, source_root.as_deref()))
     {
+        reporter.report(&plat_lang::source::SourceMap::default(), &[]);
         eprintln!(
             "plat: {} is up to date (sources unchanged since the last build)",
             out.display()
         );
-        return ExitCode::SUCCESS;
+        return Ok(());
     }
     let mut compilation = compile(&project);
-    report(&compilation, Format::Human, style);
+    reporter.report(&compilation.front.loaded.sources, &compilation.diagnostics);
     if compilation.failed(deny) {
-        eprintln!("error: the sources have errors; nothing was written");
-        return ExitCode::from(1);
+        return Err(Error::Sources(Some(
+            "the sources have errors; nothing was written".into(),
+        )));
     }
-    let Some(model) = compilation.model.take() else {
-        eprintln!("error: internal: no model after a successful compilation (this is a bug)");
-        return ExitCode::from(2);
-    };
+    let model = compilation.model.take().ok_or_else(no_model)?;
     // The model is all that emitting needs: free the syntax trees and values first, keeping
-    // the source texts for a last diagnostic.
+    // the source texts (and the warnings) for a last diagnostic.
     let sources = crate::build::sources_hash(&compilation);
     let too_big_at = crate::build::output_size_span(&compilation);
     let texts = std::mem::take(&mut compilation.front.loaded.sources);
+    let mut warnings = std::mem::take(&mut compilation.diagnostics);
     drop(compilation);
     let limit = crate::build::MAX_OUTPUT_BYTES;
-    // Reports `limit::output-size` when the files hold `total` bytes, over the limit.
-    let too_big = |total: u64| match crate::build::output_size(too_big_at, total, limit) {
-        Some(diagnostic) => {
-            report_diagnostics(&texts, &[diagnostic], Format::Human, style);
-            eprintln!("error: nothing was written");
-            true
+    // `limit::output-size` when the files hold `total` bytes, over the limit: reported (after
+    // the warnings, in JSON), and the build fails.
+    let mut too_big = |total: u64| -> Done {
+        let Some(diagnostic) = crate::build::output_size(too_big_at, total, limit) else {
+            return Ok(());
+        };
+        match format {
+            Format::Json => {
+                warnings.push(diagnostic);
+                reporter.report(&texts, &warnings);
+            }
+            Format::Human => reporter.report(&texts, &[diagnostic]),
         }
-        None => false,
+        Err(Error::Sources(Some("nothing was written".into())))
     };
     if !check_only && existing.is_none() {
         // A first build: each file goes to disk as soon as it is made (out::NewTree).
-        let tree = match crate::out::NewTree::create(&out, limit) {
-            Ok(tree) => tree,
-            Err(error) => {
-                eprintln!("error: {error}");
-                return ExitCode::from(2);
-            }
-        };
+        let tree = crate::out::NewTree::create(&out, limit)?.with_root(source_root);
         crate::build::outputs_into(&model, &tree);
         drop(model);
         return match tree.finish(sources) {
@@ -443,67 +548,58 @@ fn build(
                     "plat: {written} written, 0 unchanged, 0 removed in {:.2}s",
                     started.elapsed().as_secs_f64()
                 );
-                ExitCode::SUCCESS
+                Ok(())
             }
             Err(crate::out::Unfinished::TooBig(total)) => {
-                too_big(total);
-                ExitCode::from(1)
+                too_big(total).and(Err(Error::Sources(Some("nothing was written".into()))))
             }
-            Err(crate::out::Unfinished::Failed(error)) => {
-                eprintln!("error: {error}");
-                ExitCode::from(2)
-            }
+            Err(crate::out::Unfinished::Failed(error)) => Err(error.into()),
         };
     }
     let files = crate::build::outputs(&model);
     drop(model);
-    if too_big(crate::build::total_size(&files)) {
-        return ExitCode::from(1);
-    }
+    too_big(crate::build::total_size(&files))?;
     drop(texts);
-    let lock = crate::out::Lock::new(sources, &files);
-    let planned = match &existing {
-        Some(existing) => existing.plan(&files, &lock),
-        None => Ok(crate::out::Plan::all_new(&files)),
-    };
-    let plan = match planned {
-        Ok(plan) => plan,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::from(2);
-        }
+    let lock = crate::out::Lock::new(sources, &files).with_root(source_root);
+    let plan = match &existing {
+        Some(existing) => existing.plan(&files, &lock)?,
+        None => crate::out::Plan::all_new(&files),
     };
     let shown = |path: &str| out.join(path).display().to_string();
     if check_only {
+        let mut lines = Vec::new();
         for path in &plan.added {
-            eprintln!("missing: {} (would be added)", shown(path));
+            lines.push(format!("missing: {} (would be added)", shown(path)));
         }
         for path in &plan.changed {
-            eprintln!("differs: {} (stale, or edited by hand)", shown(path));
+            lines.push(format!(
+                "differs: {} (stale, or edited by hand)",
+                shown(path)
+            ));
         }
         for path in &plan.removed {
-            eprintln!(
+            lines.push(format!(
                 "extra: {} (no longer generated; would be removed)",
                 shown(path)
-            );
+            ));
         }
         for (path, what) in &plan.kept {
-            eprintln!(
+            lines.push(format!(
                 "extra: {} (no longer generated, and {what}: would be left in place and disowned)",
                 shown(path)
-            );
+            ));
         }
         for path in &plan.conflicts {
-            eprintln!(
+            lines.push(format!(
                 "conflict: {} (exists but is not owned by plat)",
                 shown(path)
-            );
+            ));
         }
         for (path, what) in &plan.obstacles {
-            eprintln!(
+            lines.push(format!(
                 "conflict: {} ({what}; plat writes only regular files and never follows links)",
                 shown(path)
-            );
+            ));
         }
         if plan.lock_changed
             && plan.added.is_empty()
@@ -511,7 +607,7 @@ fn build(
             && plan.removed.is_empty()
             && plan.kept.is_empty()
         {
-            eprintln!("differs: {}", shown(crate::out::LOCK));
+            lines.push(format!("differs: {}", shown(crate::out::LOCK)));
         }
         if plan.is_clean() {
             eprintln!(
@@ -519,37 +615,34 @@ fn build(
                 out.display(),
                 files.len()
             );
-            return ExitCode::SUCCESS;
+            return Ok(());
         }
-        eprintln!(
+        lines.push(format!(
             "plat: {} is out of date; run `plat build` and commit the result",
             out.display()
-        );
-        return ExitCode::from(1);
+        ));
+        return Err(Error::Drift(lines));
     }
     if !plan.conflicts.is_empty() || !plan.obstacles.is_empty() {
+        let mut lines = Vec::new();
         for path in &plan.conflicts {
-            eprintln!(
+            lines.push(format!(
                 "error: {} exists but plat does not own it (it is not in plat.lock); move it away",
                 shown(path)
-            );
+            ));
         }
         for (path, what) in &plan.obstacles {
-            eprintln!(
+            lines.push(format!(
                 "error: {}: {what}; plat writes only regular files and never follows links: move it away",
                 shown(path)
-            );
+            ));
         }
-        return ExitCode::from(1);
+        return Err(Error::Drift(lines));
     }
     let Some(existing) = existing else {
-        eprintln!("error: internal: no out/ to rebuild (this is a bug)");
-        return ExitCode::from(2);
+        return Err(Error::Internal("no out/ to rebuild".into()));
     };
-    if let Err(error) = existing.write(&files, &plan, &lock) {
-        eprintln!("error: {error}");
-        return ExitCode::from(2);
-    }
+    existing.write(&files, &plan, &lock)?;
     for (path, what) in &plan.kept {
         eprintln!(
             "warning: {} is no longer generated but {what}: left in place, and plat no longer owns it",
@@ -563,10 +656,10 @@ fn build(
         plan.removed.len(),
         started.elapsed().as_secs_f64()
     );
-    ExitCode::SUCCESS
+    Ok(())
 }
 
-fn fmt(mut paths: Vec<PathBuf>, check_only: bool) -> ExitCode {
+fn fmt(mut paths: Vec<PathBuf>, check_only: bool) -> Done {
     if paths.is_empty() {
         let platform = PathBuf::from("platform");
         paths.push(if platform.is_dir() {
@@ -583,36 +676,28 @@ fn fmt(mut paths: Vec<PathBuf>, check_only: bool) -> ExitCode {
             }
             Ok(_) => files.push(path.clone()),
             Err(crate::sources::ProjectError::NoSources(_)) => {}
-            Err(error) => {
-                eprintln!("error: {error}");
-                return ExitCode::from(2);
-            }
+            Err(error) => return Err(Error::Io(error.to_string())),
         }
     }
     let mut changed = 0;
     for file in &files {
-        match fmt_file(file, check_only) {
-            Ok(true) => {
-                changed += 1;
-                println!("{}", file.display());
-            }
-            Ok(false) => {}
-            Err(code) => return code,
+        if fmt_file(file, check_only)? {
+            changed += 1;
+            println!("{}", file.display());
         }
     }
     if check_only && changed > 0 {
-        eprintln!("plat: {changed} file(s) not formatted; run `plat fmt`");
-        return ExitCode::from(1);
+        return Err(Error::Drift(vec![format!(
+            "plat: {changed} file(s) not formatted; run `plat fmt`"
+        )]));
     }
-    ExitCode::SUCCESS
+    Ok(())
 }
 
 /// Formats one file; true when it changed (or would, with `check_only`).
-fn fmt_file(path: &std::path::Path, check_only: bool) -> Result<bool, ExitCode> {
-    let bytes = std::fs::read(path).map_err(|error| {
-        eprintln!("error: cannot read {}: {error}", path.display());
-        ExitCode::from(2)
-    })?;
+fn fmt_file(path: &std::path::Path, check_only: bool) -> Result<bool, Error> {
+    let bytes = std::fs::read(path)
+        .map_err(|error| Error::Io(format!("cannot read {}: {error}", path.display())))?;
     let shown = path.display().to_string();
     let text = match String::from_utf8(bytes) {
         Ok(text) if !text.contains('\0') => text,
@@ -625,10 +710,8 @@ fn fmt_file(path: &std::path::Path, check_only: bool) -> Result<bool, ExitCode> 
         Ok(formatted) if formatted == text => Ok(false),
         Ok(formatted) => {
             if !check_only {
-                std::fs::write(path, formatted).map_err(|error| {
-                    eprintln!("error: cannot write {shown}: {error}");
-                    ExitCode::from(2)
-                })?;
+                std::fs::write(path, formatted)
+                    .map_err(|error| Error::Io(format!("cannot write {shown}: {error}")))?;
             }
             Ok(true)
         }
@@ -645,15 +728,16 @@ fn fmt_file(path: &std::path::Path, check_only: bool) -> Result<bool, ExitCode> 
     }
 }
 
-fn docs(which: &str) -> ExitCode {
+fn docs(which: &str) -> Done {
     let text = match which {
         "platform" => crate::docs::platform_md(),
         "errors" => crate::docs::errors_md(),
         other => {
-            eprintln!("error: unknown document `{other}` (known: platform, errors)");
-            return ExitCode::from(2);
+            return Err(Error::Usage(format!(
+                "unknown document `{other}` (known: platform, errors)"
+            )))
         }
     };
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
-    ExitCode::SUCCESS
+    Ok(())
 }

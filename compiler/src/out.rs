@@ -64,6 +64,12 @@ pub struct Lock {
     pub sources: String,
     /// Owned files (plain relative paths below out/) and their blake3 hashes.
     pub files: BTreeMap<String, String>,
+    /// Where the sources were, as the build named them: a path relative to the lock's
+    /// directory (`../platform`), or absolute when the two share no directory but `/`
+    /// ([`source_root`]). `plat explain` and `plat diff` find the sources through it. Only a
+    /// hint for commands that read: it is not covered by the digest, and an explicit root
+    /// always wins.
+    pub root: Option<String>,
     /// The `digest` line as read (blake3 of the `file` lines); [`Lock::render`] always writes
     /// the digest of [`Lock::files`], so a lock with a line removed or added by hand no longer
     /// renders to its own text, and the no-op check ([`Out::matches`]) sees it.
@@ -107,8 +113,16 @@ impl Lock {
                 .iter()
                 .map(|(path, bytes)| (path.clone(), hash(bytes)))
                 .collect(),
+            root: None,
             read_digest: None,
         }
+    }
+
+    /// This lock, recording `root` as where the sources are ([`Lock::root`]); a root that
+    /// a lock line cannot hold ([`check_root`]) is not recorded.
+    pub fn with_root(mut self, root: Option<String>) -> Lock {
+        self.root = root.filter(|r| check_root(r).is_ok());
+        self
     }
 
     /// The digest of the file list: blake3 over the `file` lines as rendered.
@@ -136,6 +150,9 @@ impl Lock {
         out.push_str("version 2\n");
         out.push_str(&format!("compiler {}\n", self.compiler));
         out.push_str(&format!("sources {}\n", self.sources));
+        if let Some(root) = &self.root {
+            out.push_str(&format!("root {root}\n"));
+        }
         out.push_str(&format!("digest {}\n", self.digest()));
         for (path, hash) in &self.files {
             out.push_str(&format!("file {hash} {path}\n"));
@@ -150,7 +167,8 @@ impl Lock {
     }
 
     /// Parses a lock strictly: a `version` line (1 or 2), one `compiler`, one `sources` and (in
-    /// version 2) one `digest` line, `file HASH PATH` lines with a blake3 hash and a plain
+    /// version 2) one `digest` line and at most one `root` line (a path: [`check_root`]),
+    /// `file HASH PATH` lines with a blake3 hash and a plain
     /// relative path ([`path::check`]) in strictly increasing order, comments and blank
     /// lines. Anything else is refused with the line and the reason.
     pub fn parse(text: &str) -> Result<Lock, LockError> {
@@ -185,6 +203,12 @@ impl Lock {
                 },
                 "compiler" => lock.compiler = rest.to_string(),
                 "sources" if is_hash(rest) => lock.sources = rest.to_string(),
+                "root" if version == Some(true) => {
+                    check_root(rest).map_err(|why| {
+                        wrong(number, format!("{rest:?} is not a source root: {why}"))
+                    })?;
+                    lock.root = Some(rest.to_string());
+                }
                 "digest" if is_hash(rest) && version == Some(true) => {
                     lock.read_digest = Some(rest.to_string())
                 }
@@ -226,6 +250,179 @@ impl Lock {
         }
         Ok(lock)
     }
+}
+
+/// The longest `root` a lock records.
+const MAX_ROOT: usize = 4096;
+
+/// Refuses a `root` a lock cannot record: empty, longer than 4096 bytes, or with a NUL or
+/// another control character (a newline included), or an empty segment (`a//b`).
+pub fn check_root(root: &str) -> Result<(), String> {
+    if root.is_empty() {
+        return Err("it is empty".into());
+    }
+    if root.len() > MAX_ROOT {
+        return Err(format!("it is longer than {MAX_ROOT} bytes"));
+    }
+    if root.chars().any(char::is_control) {
+        return Err("it holds a control character".into());
+    }
+    if root.trim_start_matches('/').split('/').any(str::is_empty) && root != "/" {
+        return Err("it has an empty segment".into());
+    }
+    Ok(())
+}
+
+/// What a lock in `out` records as the source root `root` ([`Lock::root`]): the path from
+/// out/ to the root, computed from both paths made absolute (against the working directory,
+/// not resolving links; resolving them when a path holds `..`); the absolute root when the two
+/// share no directory but `/`. `None` when a path cannot be made absolute or a lock line
+/// cannot hold it (not UTF-8, a control character).
+pub fn source_root(root: &Path, out: &Path) -> Option<String> {
+    use std::path::Component;
+    let plain = |path: &Path| -> Option<PathBuf> {
+        let absolute = std::path::absolute(path).ok()?;
+        if absolute
+            .components()
+            .all(|c| matches!(c, Component::RootDir | Component::Normal(_)))
+        {
+            return Some(absolute);
+        }
+        // `..` (or `.`) left in the path: resolve it, out/ by its parent (it may not exist).
+        match (absolute.parent(), absolute.file_name()) {
+            (Some(parent), Some(name)) => Some(parent.canonicalize().ok()?.join(name)),
+            _ => absolute.canonicalize().ok(),
+        }
+    };
+    let (root, out) = (plain(root)?, plain(out)?);
+    let root_parts: Vec<_> = root.components().skip(1).collect();
+    let out_parts: Vec<_> = out.components().skip(1).collect();
+    let common = root_parts
+        .iter()
+        .zip(&out_parts)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let text = if common == 0 {
+        root.to_str()?.to_string()
+    } else {
+        let mut parts: Vec<&str> = vec![".."; out_parts.len() - common];
+        for part in &root_parts[common..] {
+            parts.push(part.as_os_str().to_str()?);
+        }
+        if parts.is_empty() {
+            ".".to_string()
+        } else {
+            parts.join("/")
+        }
+    };
+    check_root(&text).ok().map(|()| text)
+}
+
+/// The out/ tree `path` is in: the nearest directory at or above `path` holding a
+/// `plat.lock` (a regular file), and `path` relative to it (`""` for that directory itself).
+/// A relative path is looked for above the working directory too, and the out/ directory is
+/// then named absolutely. `None` when no such directory is found.
+///
+/// The directories are opened from the top down; once one holding a lock is found (inside an
+/// out/ tree), each deeper one is opened from its parent's handle without following links, so
+/// a link inside out/ never leads to another tree. Above that the path is the operator's, as
+/// an `--out` path is. Only whether a lock is there is looked at; nothing is read.
+pub fn find(path: &Path) -> Option<(PathBuf, String)> {
+    use std::path::Component;
+    let components: Vec<Component> = path.components().collect();
+    // `start` (kept as it is: `/`, `../..`, or the working directory) and the plain names
+    // after it; a candidate is `start` and the first k names.
+    let plain_from = components
+        .iter()
+        .rposition(|c| !matches!(c, Component::Normal(_)))
+        .map_or(0, |i| i + 1);
+    let mut names: Vec<String> = Vec::new();
+    let (start, shown_from) = if plain_from == 0 {
+        // A plain relative path: below the working directory, named as given.
+        let cwd = std::env::current_dir().ok()?;
+        for c in cwd.components().skip(1) {
+            names.push(c.as_os_str().to_str()?.to_string());
+        }
+        (PathBuf::from("/"), names.len())
+    } else {
+        (components[..plain_from].iter().collect(), 0)
+    };
+    for c in &components[plain_from..] {
+        names.push(c.as_os_str().to_str()?.to_string());
+    }
+    // How candidate k is named: relative to the working directory when it is at or below it.
+    let shown = |k: usize| -> PathBuf {
+        if plain_from == 0 && k >= shown_from {
+            names[shown_from..k].iter().collect()
+        } else {
+            let mut p = start.clone();
+            p.extend(&names[..k]);
+            p
+        }
+    };
+    let mut found = None;
+    let mut held: Option<Dir> = None;
+    for k in 0..=names.len() {
+        let dir = match (found, held.take()) {
+            (Some(_), Some(parent)) => match parent.sub(&names[k - 1]) {
+                Ok(Found::File(dir)) => dir,
+                _ => break,
+            },
+            _ => {
+                let name = shown(k);
+                let name = if name.as_os_str().is_empty() {
+                    PathBuf::from(".")
+                } else {
+                    name
+                };
+                match Dir::open(&name) {
+                    Ok(Some(dir)) => dir,
+                    _ => continue,
+                }
+            }
+        };
+        if dir.is_file(LOCK) {
+            found = Some(k);
+        }
+        held = Some(dir);
+    }
+    let k = found?;
+    let out = shown(k);
+    let out = if out.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        out
+    };
+    Some((out, names[k..].join("/")))
+}
+
+/// The source root recorded in the lock of the out/ at `out` ([`Lock::root`]), as a path:
+/// an absolute one as it is, a relative one joined to `out` (`out/../platform` named
+/// `platform`: out/ is a real directory, so its `..` is its parent; [`Out::open_to_read`]
+/// refuses a link). `None` when out/ or its
+/// lock does not exist or the lock records no root; an error when the lock is not one plat
+/// wrote.
+pub fn recorded_root(out: &Path) -> Result<Option<PathBuf>, OutError> {
+    let Some(existing) = Out::open_to_read(out)? else {
+        return Ok(None);
+    };
+    let Some(root) = existing.read_lock()?.and_then(|lock| lock.root) else {
+        return Ok(None);
+    };
+    let root = Path::new(&root);
+    if root.is_absolute() {
+        return Ok(Some(root.to_path_buf()));
+    }
+    // Only out/'s own `..` is its parent for certain: a directory above it may be a link.
+    let joined = match root.strip_prefix("..") {
+        Ok(rest) if out.file_name().is_some() => out.parent().unwrap_or(Path::new("")).join(rest),
+        _ => out.join(root),
+    };
+    Ok(Some(if joined.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        joined
+    }))
 }
 
 /// blake3 of `bytes`, hex.
@@ -401,13 +598,18 @@ impl Out {
     }
 
     /// True when out/ holds exactly what a build by `compiler` of sources hashing to `sources`
-    /// would write: the lock is intact, was written for those, and every owned file still has
-    /// its recorded hash. Any doubt answers false, and the full build decides (and repairs).
-    pub fn matches(&self, compiler: &str, sources: &str) -> bool {
+    /// and found at `root` ([`Lock::root`]) would write: the lock is intact, was written for
+    /// those, and every owned file still has its recorded hash. Any doubt answers false, and
+    /// the full build decides (and repairs).
+    pub fn matches(&self, compiler: &str, sources: &str, root: Option<&str>) -> bool {
         let Ok(Some(lock)) = self.read_lock() else {
             return false;
         };
-        if lock.compiler != compiler || lock.sources != sources || !lock.intact() {
+        if lock.compiler != compiler
+            || lock.sources != sources
+            || lock.root.as_deref() != root
+            || !lock.intact()
+        {
             return false;
         }
         // The lock must be exactly what a build writes, byte for byte, as `--check` demands
@@ -618,7 +820,7 @@ pub fn read(out: &Path, path: &str) -> Result<Option<Vec<u8>>, OutError> {
 /// Writes a whole new out/ (it does not exist yet) from `files`, through a [`NewTree`].
 fn write_new(out: &Path, files: &Files, lock: &Lock) -> Result<(), OutError> {
     check_generated(out, files)?;
-    let tree = NewTree::create(out, u64::MAX)?;
+    let tree = NewTree::create(out, u64::MAX)?.with_root(lock.root.clone());
     let paths: Vec<&String> = files.keys().collect();
     in_parallel(&paths, |path| {
         let bytes = &files[*path];
@@ -667,6 +869,8 @@ pub struct NewTree {
     failed: AtomicBool,
     /// The first failure.
     error: Mutex<Option<OutError>>,
+    /// The source root the lock records ([`Lock::root`]).
+    source_root: Option<String>,
     finished: bool,
 }
 
@@ -716,8 +920,15 @@ impl NewTree {
             shared: Mutex::default(),
             failed: AtomicBool::new(false),
             error: Mutex::default(),
+            source_root: None,
             finished: false,
         })
+    }
+
+    /// This tree, its lock recording `root` as where the sources are ([`Lock::with_root`]).
+    pub fn with_root(mut self, root: Option<String>) -> NewTree {
+        self.source_root = root.filter(|r| check_root(r).is_ok());
+        self
     }
 
     /// Writes the file at `path` (relative to out/) into the tree, unless the tree is already
@@ -806,6 +1017,7 @@ impl NewTree {
             compiler: COMPILER.to_string(),
             sources,
             files,
+            root: self.source_root.take(),
             read_digest: None,
         };
         self.root

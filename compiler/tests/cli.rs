@@ -94,6 +94,29 @@ impl Project {
         let (code, transcript) = self.run(&["build"]);
         assert_eq!(code, 0, "{transcript}");
     }
+
+    /// [`Project::run`] with another working directory, `cwd`.
+    fn run_in(&self, cwd: &std::path::Path, args: &[&str]) -> (i32, String) {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_plat"))
+            .args(args)
+            .current_dir(cwd)
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("run plat");
+        let code = output.status.code().unwrap_or(-1);
+        let args = args.join(" ");
+        let transcript = format!(
+            "args: {args}\nexit: {code}\n----- stdout -----\n{}----- stderr -----\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        (code, self.filter(&transcript))
+    }
+
+    /// The absolute path of `relative` in the project, as text.
+    fn absolute(&self, relative: &str) -> String {
+        self.path(relative).display().to_string()
+    }
 }
 
 /// ` in 0.04s` at the end of the build's summary line → ` in [TIME]`.
@@ -369,6 +392,121 @@ fn diff_names_added_and_removed_objects_with_their_impact() {
             "vm nas: removed  [destroys the VM]",
         ]
     );
+}
+
+#[test]
+fn explain_finds_out_and_the_sources_from_an_absolute_path_anywhere() {
+    let project = Project::new();
+    project.build();
+    let conf = "out/proxmox/pve1/qemu-server/201.conf";
+    let line = line_of(&project.read(conf), "memory:");
+    let elsewhere = tempfile::tempdir().expect("another directory");
+    let target = format!("{}:{line}", project.absolute(conf));
+    let (code, transcript) = project.run_in(elsewhere.path(), &["explain", &target]);
+    assert_eq!(code, 0, "{transcript}");
+    assert!(transcript.contains("vms.plat:6:"), "{transcript}");
+    insta::assert_snapshot!(transcript);
+    // From inside out/, a path relative to it.
+    let inside = project.path("out/proxmox");
+    let (code, transcript) = project.run_in(
+        &inside,
+        &["explain", &format!("pve1/qemu-server/201.conf:{line}")],
+    );
+    assert_eq!(code, 0, "{transcript}");
+    assert!(transcript.contains("vms.plat:6:"), "{transcript}");
+    // An explicit root still wins: here, one that does not exist.
+    let (code, transcript) =
+        project.run_in(elsewhere.path(), &["explain", "--root", "nowhere", &target]);
+    assert_eq!(code, 2, "{transcript}");
+    assert!(transcript.contains("cannot read nowhere"), "{transcript}");
+    // A lock an older plat wrote records no root: said so, and `--root` names the sources.
+    let lock = project.read("out/plat.lock");
+    project.write("out/plat.lock", &lock.replace("root ../platform\n", ""));
+    let (code, transcript) = project.run_in(elsewhere.path(), &["explain", &target]);
+    assert_eq!(code, 2, "{transcript}");
+    assert!(
+        transcript.contains("records no source root"),
+        "{transcript}"
+    );
+    let root = project.absolute("platform");
+    let (code, transcript) =
+        project.run_in(elsewhere.path(), &["explain", "--root", &root, &target]);
+    assert_eq!(code, 0, "{transcript}");
+}
+
+#[test]
+fn diff_finds_out_and_the_sources_from_a_path_in_out() {
+    let project = Project::new();
+    project.build();
+    project.edit("platform/vms.plat", "memory = 4GiB", "memory = 8GiB");
+    let (code, plain) = project.run(&["diff"]);
+    assert_eq!(code, 0, "{plain}");
+    // A path below out/, relative: the same diff.
+    let (code, transcript) = project.run(&["diff", "out/proxmox"]);
+    assert_eq!(code, 0, "{transcript}");
+    let body = |t: &str| t.lines().skip(1).collect::<Vec<_>>().join("\n");
+    assert_eq!(body(&transcript), body(&plain));
+    // out/ itself, absolutely, from another directory.
+    let elsewhere = tempfile::tempdir().expect("another directory");
+    let (code, transcript) = project.run_in(elsewhere.path(), &["diff", &project.absolute("out")]);
+    assert_eq!(code, 0, "{transcript}");
+    insta::assert_snapshot!(transcript);
+}
+
+#[test]
+fn the_lock_records_the_sources_and_a_bad_root_line_is_refused_with_its_line() {
+    let project = Project::new();
+    project.build();
+    let lock = project.read("out/plat.lock");
+    assert!(lock.contains("\nroot ../platform\n"), "{lock}");
+    let (code, transcript) = project.run(&["build", "--check"]);
+    assert_eq!(code, 0, "{transcript}");
+    // Built through other paths to the same directories: the same lock.
+    let elsewhere = tempfile::tempdir().expect("another directory");
+    let (code, transcript) = project.run_in(
+        elsewhere.path(),
+        &[
+            "build",
+            "--check",
+            &project.absolute("platform"),
+            "--out",
+            &project.absolute("out"),
+        ],
+    );
+    assert_eq!(code, 0, "{transcript}");
+    project.write(
+        "out/plat.lock",
+        &lock.replace("root ../platform", "root ../plat//form"),
+    );
+    let (code, transcript) = project.run(&["build", "--check"]);
+    assert_eq!(code, 2, "{transcript}");
+    insta::assert_snapshot!(transcript);
+    let (code, transcript) = project.run(&["explain", "out/proxmox/pve1/qemu-server/201.conf"]);
+    assert_eq!(code, 2, "{transcript}");
+    assert!(transcript.contains("plat.lock: line 6:"), "{transcript}");
+}
+
+#[test]
+fn build_and_diff_report_diagnostics_as_json() {
+    let project = Project::new();
+    project.build();
+    project.edit("platform/vms.plat", "memory = 8GiB", "memory = 8");
+    let (code, transcript) = project.run(&["build", "--format", "json"]);
+    assert_eq!(code, 1, "{transcript}");
+    insta::assert_snapshot!("build_json_error", transcript);
+    let (code, transcript) = project.run(&["diff", "--format", "json"]);
+    assert_eq!(code, 1, "{transcript}");
+    insta::assert_snapshot!("diff_json_error", transcript);
+    project.edit("platform/vms.plat", "memory = 8", "memory = 16GiB");
+    let (code, transcript) = project.run(&["diff", "--format", "json"]);
+    assert_eq!(code, 0, "{transcript}");
+    insta::assert_snapshot!("diff_json", transcript);
+    let (code, transcript) = project.run(&["build", "--format", "json"]);
+    assert_eq!(code, 0, "{transcript}");
+    insta::assert_snapshot!("build_json", transcript);
+    let (code, transcript) = project.run(&["build", "--format", "json"]);
+    assert_eq!(code, 0, "{transcript}");
+    insta::assert_snapshot!("build_json_up_to_date", transcript);
 }
 
 #[test]

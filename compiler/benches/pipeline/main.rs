@@ -269,7 +269,7 @@ fn measure(shape: Shape, runs: usize) -> Vec<(&'static str, Time)> {
         let existing = plat::out::Out::open_for_build(&out)
             .expect("open out/")
             .expect("out/");
-        assert!(plat::build::up_to_date(&project, &existing));
+        assert!(plat::build::up_to_date(&project, &existing, None));
     });
     times.push(("no-op rebuild (hash sources and out/)", t));
     let _ = std::fs::remove_dir_all(&scratch);

@@ -3,50 +3,81 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
-use super::compiled;
+use super::{compiled, no_model, Done, Error, Format};
 use plat_lang::source::SourceMap;
 
 use crate::explain::{Explanation, Origin};
-use crate::render::{render_snippets, Snippet, Style};
+use crate::render::{render_json, render_snippets, Snippet, Style};
 
 /// `plat diff`: object summary, then the unified diff of every file a build would touch.
-pub(super) fn diff(root: PathBuf, out: PathBuf, style: Style) -> ExitCode {
-    let compilation = match compiled(&root, style) {
-        Ok(c) => c,
-        Err(code) => return code,
+/// Without `--out`, a `path` inside an out/ tree names it, and the sources are the ones its
+/// lock records.
+pub(super) fn diff(path: PathBuf, out: Option<PathBuf>, format: Format, style: Style) -> Done {
+    let (root, out) = match out {
+        Some(out) => (path, out),
+        None => match crate::out::find(&path) {
+            Some((out, _)) => match crate::out::recorded_root(&out)? {
+                Some(root) => (root, out),
+                None => {
+                    return Err(Error::Usage(format!(
+                        "{} records no source root (an older plat wrote it); name the sources: `plat diff SOURCES --out {}`",
+                        out.join(crate::out::LOCK).display(),
+                        out.display()
+                    )))
+                }
+            },
+            None => (path, PathBuf::from("out")),
+        },
     };
-    let Some(model) = &compilation.model else {
-        return ExitCode::from(2);
-    };
+    let compilation = compiled(&root, format, style)?;
+    let model = compilation.model.as_ref().ok_or_else(no_model)?;
     let files = crate::build::outputs(model);
-    let lock = crate::out::Lock::new(crate::build::sources_hash(&compilation), &files);
-    let result = crate::out::plan(&out, &files, &lock).and_then(|plan| {
-        let changes = crate::diff::object_changes(&out, model)?;
-        let shown = out.display().to_string();
-        let text = crate::diff::render_files(&out, shown.trim_end_matches('/'), &files, &plan)?;
-        Ok((plan, changes, text))
-    });
-    let (plan, changes, text) = match result {
-        Ok(parts) => parts,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::from(2);
+    let lock = crate::out::Lock::new(crate::build::sources_hash(&compilation), &files)
+        .with_root(crate::out::source_root(&root, &out));
+    let plan = crate::out::plan(&out, &files, &lock)?;
+    let changes = crate::diff::object_changes(&out, model)?;
+    let shown = out.display().to_string();
+    let text = crate::diff::render_files(&out, shown.trim_end_matches('/'), &files, &plan)?;
+    let touched = |list: &[String]| list.iter().filter(|p| *p != crate::summary::PATH).count();
+    match format {
+        Format::Human => print_diff(&out, changes.as_deref(), &text),
+        Format::Json => {
+            let report = render_json(&compilation.front.loaded.sources, &compilation.diagnostics);
+            let mut report: serde_json::Value =
+                serde_json::from_str(&report).map_err(|e| Error::Internal(e.to_string()))?;
+            let objects = changes.as_ref().map(|changes| {
+                crate::diff::render_changes(changes)
+                    .lines()
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            });
+            let paths = |list: &[String]| -> Vec<String> {
+                list.iter()
+                    .filter(|p| *p != crate::summary::PATH)
+                    .cloned()
+                    .collect()
+            };
+            report["objects"] = serde_json::json!(objects);
+            report["files"] = serde_json::json!({
+                "added": paths(&plan.added),
+                "changed": paths(&plan.changed),
+                "removed": paths(&plan.removed),
+            });
+            report["diff"] = serde_json::json!(text);
+            let _ = writeln!(std::io::stdout().lock(), "{report}");
         }
-    };
-    print_diff(&out, changes.as_deref(), &text);
+    }
     let objects = changes
         .as_ref()
         .map_or("not compared".to_string(), |c| c.len().to_string());
-    let touched = |list: &[String]| list.iter().filter(|p| *p != crate::summary::PATH).count();
     eprintln!(
         "plat: objects changed: {objects}; files a build would add: {}, change: {}, remove: {}",
         touched(&plan.added),
         touched(&plan.changed),
         touched(&plan.removed)
     );
-    ExitCode::SUCCESS
+    Ok(())
 }
 
 /// The object lines (or why there are none), a blank line, the file diffs.
@@ -66,60 +97,76 @@ fn print_diff(out: &Path, changes: Option<&[crate::summary::Change]>, files: &st
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
 
-/// `plat explain FILE[:LINE]`.
+/// `plat explain FILE[:LINE]`: out/ is `--out`, else the nearest directory above FILE
+/// holding `plat.lock`, else `out`; the sources are `--root`, else the root that lock
+/// records, else `platform`.
 pub(super) fn explain(
     target: &str,
-    root: PathBuf,
-    out: PathBuf,
+    root: Option<PathBuf>,
+    out: Option<PathBuf>,
     json: bool,
     style: Style,
-) -> ExitCode {
+) -> Done {
     let (file, line) = split_line(target);
     if line == Some(0) {
-        eprintln!("error: `{target}`: lines are numbered from 1");
-        return ExitCode::from(2);
+        return Err(Error::Usage(format!(
+            "`{target}`: lines are numbered from 1"
+        )));
     }
-    let relative = match relative_to(&out, Path::new(file)) {
-        Ok(r) => r,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return ExitCode::from(2);
+    let (out, relative, found) = match out {
+        Some(out) => {
+            let relative = relative_to(&out, Path::new(file)).map_err(Error::Usage)?;
+            (out, relative, false)
         }
+        None => match crate::out::find(Path::new(file)) {
+            Some((out, relative)) => (out, relative, true),
+            None => {
+                let out = PathBuf::from("out");
+                let relative = relative_to(&out, Path::new(file)).map_err(Error::Usage)?;
+                (out, relative, false)
+            }
+        },
     };
-    let compilation = match compiled(&root, style) {
-        Ok(c) => c,
-        Err(code) => return code,
+    let root = match root {
+        Some(root) => root,
+        None => match crate::out::recorded_root(&out)? {
+            Some(root) => root,
+            None if found && !Path::new("platform").exists() => {
+                return Err(Error::Usage(format!(
+                    "{} records no source root (an older plat wrote it), and there is no `platform` here: name the sources with `--root`",
+                    out.join(crate::out::LOCK).display()
+                )))
+            }
+            None => PathBuf::from("platform"),
+        },
     };
-    let Some(model) = &compilation.model else {
-        return ExitCode::from(2);
-    };
+    let compilation = compiled(&root, Format::Human, style)?;
+    let model = compilation.model.as_ref().ok_or_else(no_model)?;
     let files = crate::build::outputs(model);
     let Some(generated) = files.get(&relative) else {
-        eprintln!(
-            "error: {file}: plat does not generate `{relative}` from {} (is it an operator's file, or a stale one?)",
+        return Err(Error::Usage(format!(
+            "{file}: plat does not generate `{relative}` from {} (is it an operator's file, or a stale one?)",
             root.display()
-        );
-        return ExitCode::from(2);
+        )));
     };
     let generated = String::from_utf8_lossy(generated).into_owned();
     warn_if_stale(&out, &relative, &generated, file);
     let explanation = crate::explain::explain(model, &relative, &generated, line);
     let Some(explanation) = explanation else {
-        match line {
-            Some(n) if generated.lines().count() < n => eprintln!(
-                "error: {file} has {} lines; there is no line {n}",
+        return Err(Error::Usage(match line {
+            Some(n) if generated.lines().count() < n => format!(
+                "{file} has {} lines; there is no line {n}",
                 generated.lines().count()
             ),
-            _ => eprintln!("error: {file}: plat cannot explain this file (it is bookkeeping, not generated from one entity)"),
-        }
-        return ExitCode::from(2);
+            _ => format!("{file}: plat cannot explain this file (it is bookkeeping, not generated from one entity)"),
+        }));
     };
     let sources = &compilation.front.loaded.sources;
     let mut stdout = std::io::stdout().lock();
     if json {
         let text = explanation_json(sources, file, line, &generated, &explanation);
         let _ = writeln!(stdout, "{text}");
-        return ExitCode::SUCCESS;
+        return Ok(());
     }
     let _ = stdout.write_all(header(file, line, &generated, &explanation).as_bytes());
     let snippets: Vec<Snippet> = explanation
@@ -128,22 +175,17 @@ pub(super) fn explain(
         .map(|origin| snippet(sources, origin))
         .collect();
     let _ = stdout.write_all(render_snippets(sources, &snippets, style).as_bytes());
-    ExitCode::SUCCESS
+    Ok(())
 }
 
 /// `plat graph`.
-pub(super) fn graph(root: PathBuf, format: crate::graph::Format, style: Style) -> ExitCode {
-    let compilation = match compiled(&root, style) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    let Some(model) = &compilation.model else {
-        return ExitCode::from(2);
-    };
+pub(super) fn graph(root: PathBuf, format: crate::graph::Format, style: Style) -> Done {
+    let compilation = compiled(&root, Format::Human, style)?;
+    let model = compilation.model.as_ref().ok_or_else(no_model)?;
     let _ = std::io::stdout()
         .lock()
         .write_all(crate::graph::render(model, format).as_bytes());
-    ExitCode::SUCCESS
+    Ok(())
 }
 
 /// `path:12` → (`path`, 12); a path without a numeric suffix has no line.

@@ -249,6 +249,12 @@ impl Dir {
         }
     }
 
+    /// True when a regular file (not a link to one) is at `name`.
+    pub fn is_file(&self, name: &str) -> bool {
+        rustix::fs::statat(&self.fd, name, AtFlags::SYMLINK_NOFOLLOW)
+            .is_ok_and(|stat| FileType::from_raw_mode(stat.st_mode) == FileType::RegularFile)
+    }
+
     /// True when something (of any type, a link included) is at `name`.
     pub fn exists(&self, name: &str) -> bool {
         rustix::fs::statat(&self.fd, name, AtFlags::SYMLINK_NOFOLLOW).is_ok()

@@ -349,7 +349,7 @@ fn a_lock_entry_outside_out_is_refused_and_deletes_nothing() {
         // Neither the plan nor the no-op check goes ahead.
         let lock = Lock::new("b".repeat(64), &BTreeMap::new());
         assert!(opened.plan(&BTreeMap::new(), &lock).is_err());
-        assert!(!opened.matches(COMPILER, &"a".repeat(64)));
+        assert!(!opened.matches(COMPILER, &"a".repeat(64), None));
         assert_eq!(outside(&dir), before, "{forged}");
     }
     fs::remove_dir_all(&dir).unwrap();
@@ -374,7 +374,7 @@ fn an_owned_directory_replaced_by_a_link_is_an_obstacle_never_followed() {
         "{plan:?}"
     );
     assert!(opened.write(&changed, &plan, &lock).is_err());
-    assert!(!opened.matches(COMPILER, &"a".repeat(64)));
+    assert!(!opened.matches(COMPILER, &"a".repeat(64), None));
     drop(opened);
     assert_eq!(outside(&dir), before);
     assert!(fs::symlink_metadata(out.join("k/ns-1"))
@@ -403,7 +403,7 @@ fn links_fifos_and_devices_at_owned_paths_are_obstacles_and_nothing_hangs() {
     symlink(victim.join("keep.txt"), out.join("top.txt")).unwrap();
     let lock = Lock::new("b".repeat(64), &files);
     let opened = Out::open_for_build(&out).unwrap().unwrap();
-    assert!(!opened.matches(COMPILER, &"a".repeat(64)));
+    assert!(!opened.matches(COMPILER, &"a".repeat(64), None));
     let plan = opened.plan(&files, &lock).unwrap();
     let obstacles: Vec<&str> = plan.obstacles.iter().map(|(p, _)| p.as_str()).collect();
     assert_eq!(
@@ -459,7 +459,7 @@ fn a_file_changed_by_hand_is_never_deleted_only_disowned() {
         "the operator's now\n"
     );
     assert!(!out.join("k/ns-1/f-1.yaml").exists());
-    assert!(opened.matches(COMPILER, &"b".repeat(64)));
+    assert!(opened.matches(COMPILER, &"b".repeat(64), None));
     drop(opened);
     fs::remove_dir_all(&dir).unwrap();
 }
@@ -474,11 +474,11 @@ fn a_truncated_lock_is_never_up_to_date_and_a_build_repairs_it() {
     fs::write(out.join(LOCK), text.replace(&format!("{line}\n"), "")).unwrap();
     let lock = Lock::new("a".repeat(64), &files);
     let opened = Out::open_for_build(&out).unwrap().unwrap();
-    assert!(!opened.matches(COMPILER, &"a".repeat(64)));
+    assert!(!opened.matches(COMPILER, &"a".repeat(64), None));
     let plan = opened.plan(&files, &lock).unwrap();
     assert!(!plan.is_clean());
     opened.write(&files, &plan, &lock).unwrap();
-    assert!(opened.matches(COMPILER, &"a".repeat(64)));
+    assert!(opened.matches(COMPILER, &"a".repeat(64), None));
     assert!(opened.plan(&files, &lock).unwrap().is_clean());
     drop(opened);
     fs::remove_dir_all(&dir).unwrap();
@@ -623,8 +623,8 @@ fn a_full_disk_at_any_step_leaves_the_old_tree_and_nothing_else() {
             assert_eq!(tree(&out), old, "step {step}");
             let opened = Out::open_for_build(&out).unwrap().unwrap();
             assert_eq!(opened.recovered(), &Recovered::Nothing);
-            assert!(!opened.matches(COMPILER, &"b".repeat(64)));
-            assert!(opened.matches(COMPILER, &"a".repeat(64)));
+            assert!(!opened.matches(COMPILER, &"b".repeat(64), None));
+            assert!(opened.matches(COMPILER, &"a".repeat(64), None));
         }
     }
     fs::remove_dir_all(&dir).unwrap();
@@ -665,7 +665,7 @@ fn a_full_tmpfs_leaves_the_old_tree_and_nothing_else() {
         .write(&big, &plan, &lock)
         .expect_err("the disk is full");
     assert!(error.message.contains("No space left"), "{error}");
-    assert!(!opened.matches(COMPILER, &"b".repeat(64)));
+    assert!(!opened.matches(COMPILER, &"b".repeat(64), None));
     drop(opened);
     assert_eq!(tree(&out), before);
     let _ = Command::new("umount").arg(&dir).status();
@@ -690,4 +690,111 @@ fn a_read_only_directory_fails_the_rebuild_cleanly() {
     let after = recovered(&out);
     assert!(after == before || after == expected_tree(&changed, "b"));
     fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_lock_records_the_source_root_and_refuses_a_bad_one_with_its_line() {
+    let lock = Lock::new("a".repeat(64), &sample()).with_root(Some("../platform".into()));
+    let text = lock.render();
+    assert!(text.contains("\nroot ../platform\n"), "{text}");
+    let parsed = Lock::parse(&text).unwrap();
+    assert_eq!(parsed.root.as_deref(), Some("../platform"));
+    assert!(parsed.intact(), "the root is not part of the digest");
+    assert_eq!(parsed.render(), text);
+    // Absent: none recorded, and the text has no `root` line.
+    let bare = Lock::new("a".repeat(64), &sample());
+    assert_eq!(Lock::parse(&bare.render()).unwrap().root, None);
+    let h = "0".repeat(64);
+    let with =
+        |root: &str| format!("version 2\ncompiler x\nsources {h}\nroot {root}\ndigest {h}\n");
+    assert!(Lock::parse(&with("/srv/platform")).is_ok());
+    for bad in ["", "a\rb", "a\u{0}b", "a//b", "a/\u{1b}[2J"] {
+        let error = Lock::parse(&with(bad)).expect_err(bad);
+        assert_eq!(error.line, 4, "{bad:?}: {error}");
+    }
+    let long = "a".repeat(MAX_ROOT + 1);
+    assert_eq!(Lock::parse(&with(&long)).unwrap_err().line, 4);
+    // Twice, or in a version 1 lock.
+    let twice = format!("version 2\ncompiler x\nsources {h}\nroot a\nroot b\ndigest {h}\n");
+    assert_eq!(Lock::parse(&twice).unwrap_err().line, 5);
+    let old = format!("version 1\ncompiler x\nsources {h}\nroot a\n");
+    assert_eq!(Lock::parse(&old).unwrap_err().line, 4);
+    // A root no lock line can hold is not recorded.
+    let lock = Lock::new("a".repeat(64), &sample()).with_root(Some("a\nfile x y".into()));
+    assert_eq!(lock.root, None);
+}
+
+#[test]
+fn the_source_root_is_the_path_from_out_to_the_sources() {
+    let root = |r: &str, o: &str| source_root(Path::new(r), Path::new(o));
+    assert_eq!(
+        root("/w/platform", "/w/out").as_deref(),
+        Some("../platform")
+    );
+    assert_eq!(root("/w/a/b", "/w/out").as_deref(), Some("../a/b"));
+    assert_eq!(
+        root("/w/platform", "/w/x/out").as_deref(),
+        Some("../../platform")
+    );
+    assert_eq!(root("/w/out/src", "/w/out").as_deref(), Some("src"));
+    assert_eq!(root("/w", "/w").as_deref(), Some("."));
+    // Nothing shared but `/`: the absolute root.
+    assert_eq!(
+        root("/srv/platform", "/tmp/out").as_deref(),
+        Some("/srv/platform")
+    );
+    // Relative paths are taken from the working directory: the same answer.
+    assert_eq!(root("platform", "out").as_deref(), Some("../platform"));
+    let (dir, _) = scratch("source-root");
+    let platform = dir.join("platform");
+    fs::create_dir_all(&platform).unwrap();
+    // `..` is resolved (out/ need not exist).
+    let out = dir.join("platform/../out");
+    assert_eq!(source_root(&platform, &out).as_deref(), Some("../platform"));
+}
+
+#[test]
+fn finding_out_walks_up_to_the_lock_and_never_through_a_link_inside_out() {
+    let (dir, _) = scratch("find");
+    let out = dir.join("out");
+    fs::create_dir_all(out.join("proxmox/pve1")).unwrap();
+    fs::write(out.join(LOCK), "version 2\n").unwrap();
+    let file = out.join("proxmox/pve1/201.conf");
+    assert_eq!(
+        find(&file),
+        Some((out.clone(), "proxmox/pve1/201.conf".to_string()))
+    );
+    assert_eq!(find(&out), Some((out.clone(), String::new())));
+    // Nothing above holds a lock.
+    assert_eq!(find(&dir.join("elsewhere/x")), None);
+    // A link inside out/ to a directory with a lock of its own is not followed.
+    let other = dir.join("other");
+    fs::create_dir_all(other.join("sub")).unwrap();
+    fs::write(other.join("sub").join(LOCK), "version 2\n").unwrap();
+    symlink(&other, out.join("link")).unwrap();
+    assert_eq!(
+        find(&out.join("link/sub/a.conf")),
+        Some((out.clone(), "link/sub/a.conf".to_string()))
+    );
+    // A lock that is a link is no lock.
+    fs::remove_file(out.join(LOCK)).unwrap();
+    symlink(other.join("sub").join(LOCK), out.join(LOCK)).unwrap();
+    assert_eq!(find(&file), None);
+}
+
+#[test]
+fn a_build_whose_source_root_moved_is_no_no_op() {
+    let (_dir, out) = scratch("root-moved");
+    let files = sample();
+    let lock = Lock::new("a".repeat(64), &files).with_root(Some("../platform".into()));
+    write(&out, &files, &Plan::all_new(&files), &lock).unwrap();
+    let opened = Out::open_to_read(&out).unwrap().unwrap();
+    let sources = "a".repeat(64);
+    assert!(opened.matches(COMPILER, &sources, Some("../platform")));
+    assert!(!opened.matches(COMPILER, &sources, Some("../elsewhere")));
+    assert!(!opened.matches(COMPILER, &sources, None));
+    assert_eq!(
+        recorded_root(&out).unwrap(),
+        Some(out.parent().unwrap().join("platform"))
+    );
 }
