@@ -496,7 +496,10 @@ fn a_lock_with_a_line_added_that_still_parses_is_never_up_to_date() {
         fs::write(out.join(LOCK), format!("{text}{added}")).unwrap();
         let lock = Lock::new("a".repeat(64), &files);
         let opened = Out::open_for_build(&out).unwrap().unwrap();
-        assert!(!opened.matches(COMPILER, &"a".repeat(64), None), "{added:?}");
+        assert!(
+            !opened.matches(COMPILER, &"a".repeat(64), None),
+            "{added:?}"
+        );
         let plan = opened.plan(&files, &lock).unwrap();
         assert!(plan.lock_changed && !plan.is_clean());
         opened.write(&files, &plan, &lock).unwrap();
