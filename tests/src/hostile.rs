@@ -604,13 +604,13 @@ impl Mutation {
             Mutation::FileForDirectory(directory) => {
                 let full = out.join(directory);
                 fs::remove_dir_all(&full)?;
-                fs::write(&full, "a file where plat made a directory\n")
+                write_plain(&full, b"a file where plat made a directory\n")
             }
             Mutation::DirectoryForFile(file) => {
                 let full = out.join(file);
                 fs::remove_file(&full)?;
                 fs::create_dir(&full)?;
-                fs::write(full.join("operator.txt"), "the operator's\n")
+                write_plain(&full.join("operator.txt"), b"the operator's\n")
             }
             Mutation::Edit(file) => append(&out.join(file), b"# edited by hand\n"),
             Mutation::Delete(file) => fs::remove_file(out.join(file)),
@@ -619,7 +619,7 @@ impl Mutation {
                 if let Some(parent) = full.parent() {
                     fs::create_dir_all(parent)?;
                 }
-                fs::write(full, "the operator's own file\n")
+                write_plain(&full, b"the operator's own file\n")
             }
             Mutation::LockEscape { escape, real_hash } => {
                 let (path, target) = escape.path(&work.tmp);
@@ -660,8 +660,19 @@ impl Mutation {
                 )
             }
             Mutation::LockGarbage(bytes) => append(&work.lock(), bytes),
-            Mutation::LockBytes(bytes) => fs::write(work.lock(), bytes),
+            Mutation::LockBytes(bytes) => write_plain(&work.lock(), bytes),
         }
+    }
+}
+
+/// Writes `bytes` to `path`, which is a regular file or nothing. Anything else an earlier
+/// mutation put there is refused (and the mutation skipped), as in [`append`].
+fn write_plain(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    match fs::symlink_metadata(path) {
+        Ok(metadata) if !metadata.file_type().is_file() => {
+            Err(std::io::Error::other("not a regular file any more"))
+        }
+        _ => fs::write(path, bytes),
     }
 }
 
@@ -707,7 +718,7 @@ fn edit_lock(work: &Workspace, mut f: impl FnMut(&str) -> Option<String>) -> std
             }
         }
     }
-    fs::write(work.lock(), edited)
+    write_plain(&work.lock(), &edited)
 }
 
 impl fmt::Display for Mutation {

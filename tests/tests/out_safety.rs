@@ -235,3 +235,13 @@ fn a_blank_or_comment_line_appended_to_the_lock_is_drift_build_and_check_agree()
         b"#d\x0es\x02".to_vec(),
     )]));
 }
+
+#[test]
+fn an_operator_file_written_where_a_fifo_stands_is_skipped_not_waited_on() {
+    // Found by the `hostile_out` fuzz target (third run): the harness wrote an operator's file
+    // over the FIFO of an earlier mutation and waited for a reader forever.
+    check(&hostile(vec![
+        Mutation::Fifo("proxmox/storage.cfg".into()),
+        Mutation::OperatorFile("proxmox/storage.cfg".into()),
+    ]));
+}
