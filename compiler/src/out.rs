@@ -569,6 +569,12 @@ impl Out {
 
     /// The current lock, if any; an error when it is not a lock plat wrote.
     pub fn read_lock(&self) -> Result<Option<Lock>, OutError> {
+        Ok(self.lock_file()?.map(|(_, lock)| lock))
+    }
+
+    /// The current lock's bytes as they are on disk (what `--check` compares byte for byte)
+    /// and as parsed, read once.
+    fn lock_file(&self) -> Result<Option<(Vec<u8>, Lock)>, OutError> {
         let bytes = match self.dir.read(LOCK, MAX_LOCK_BYTES)? {
             Found::Missing => return Ok(None),
             Found::File(bytes) => bytes,
@@ -591,10 +597,9 @@ impl Out {
             message: format!("{message}; this is not a lock plat wrote (fix or remove the line, or move the file away to start over)"),
         }
         };
-        let text = String::from_utf8(bytes).map_err(|_| refused("is not UTF-8".into()))?;
-        Lock::parse(&text)
-            .map(Some)
-            .map_err(|e| refused(e.to_string()))
+        let text = std::str::from_utf8(&bytes).map_err(|_| refused("is not UTF-8".into()))?;
+        let lock = Lock::parse(text).map_err(|e| refused(e.to_string()))?;
+        Ok(Some((bytes, lock)))
     }
 
     /// True when out/ holds exactly what a build by `compiler` of sources hashing to `sources`
@@ -602,7 +607,7 @@ impl Out {
     /// those, and every owned file still has its recorded hash. Any doubt answers false, and
     /// the full build decides (and repairs).
     pub fn matches(&self, compiler: &str, sources: &str, root: Option<&str>) -> bool {
-        let Ok(Some(lock)) = self.read_lock() else {
+        let Ok(Some((text, lock))) = self.lock_file() else {
             return false;
         };
         if lock.compiler != compiler
@@ -614,19 +619,15 @@ impl Out {
         }
         // The lock must be exactly what a build writes, byte for byte, as `--check` demands
         // (`Plan::lock_changed`): a blank or comment line added by hand parses, but is drift.
-        match self.dir.read(LOCK, MAX_LOCK_BYTES) {
-            Ok(Found::File(text)) if text == lock.render().as_bytes() => {}
-            _ => return false,
+        if text != lock.render().as_bytes() {
+            return false;
         }
         let owned: Vec<(&String, &String)> = lock.files.iter().collect();
         crate::parallel::in_runs(&owned, 1, |run| {
             let mut buffer = vec![0; 64 << 10];
             let mut walker = Walker::new(&self.dir);
             run.iter().all(|(path, expected)| {
-                let Ok(Found::File((dir, name))) = walker.parent(path, false) else {
-                    return false;
-                };
-                matches!(dir.hash(name, &mut buffer),
+                matches!(walker.hash(path, &mut buffer),
                     Ok(Found::File(hash)) if hash.to_hex().as_str() == expected.as_str())
             })
         })
@@ -637,7 +638,7 @@ impl Out {
     /// Compares `files` (and `lock`, the lock that describes them) with what is in out/.
     pub fn plan(&self, files: &Files, lock: &Lock) -> Result<Plan, OutError> {
         check_generated(&self.path, files)?;
-        let old = self.read_lock()?.unwrap_or_default();
+        let (old_text, old) = self.lock_file()?.unwrap_or_default();
         let generated: Vec<(&String, &Vec<u8>)> = files.iter().collect();
         // Each file's verdict, in path order whatever the threads do.
         let verdicts = crate::parallel::in_runs(&generated, 1, |run| {
@@ -645,13 +646,7 @@ impl Out {
             run.iter()
                 .map(|(path, bytes)| {
                     let owned = old.files.contains_key(*path);
-                    let found = match walker.parent(path, false)? {
-                        Found::File((dir, name)) => dir.read(name, bytes.len() as u64)?,
-                        Found::Missing => Found::Missing,
-                        Found::Obstacle(what) => Found::Obstacle(what),
-                        Found::TooBig(size) => Found::TooBig(size),
-                    };
-                    Ok(match found {
+                    Ok(match walker.read(path, bytes.len() as u64)? {
                         Found::File(existing) if existing == **bytes && owned => Verdict::Unchanged,
                         // Same bytes but not yet listed: the lock will adopt it.
                         Found::File(existing) if existing == **bytes => Verdict::Added,
@@ -686,13 +681,7 @@ impl Out {
             if files.contains_key(path) {
                 continue;
             }
-            let found = match walker.parent(path, false)? {
-                Found::File((dir, name)) => dir.hash(name, &mut buffer)?,
-                Found::Missing => Found::Missing,
-                Found::Obstacle(what) => Found::Obstacle(what),
-                Found::TooBig(size) => Found::TooBig(size),
-            };
-            match found {
+            match walker.hash(path, &mut buffer)? {
                 Found::Missing => {}
                 Found::File(hash) if hash.to_hex().as_str() == expected => {
                     plan.removed.push(path.clone())
@@ -703,10 +692,8 @@ impl Out {
                 Found::Obstacle(what) => plan.kept.push((path.clone(), format!("now {what}"))),
             }
         }
-        plan.lock_changed = match self.dir.read(LOCK, MAX_LOCK_BYTES)? {
-            Found::File(text) => text != lock.render().as_bytes(),
-            _ => true,
-        };
+        // No lock at all reads as empty bytes, which no rendered lock is.
+        plan.lock_changed = old_text != lock.render().as_bytes();
         Ok(plan)
     }
 
@@ -756,14 +743,7 @@ impl Out {
             path: self.path.join(path),
             message: why,
         })?;
-        let mut walker = Walker::new(&self.dir);
-        let found = match walker.parent(path, false)? {
-            Found::File((dir, name)) => dir.read(name, MAX_FILE_BYTES)?,
-            Found::Missing => Found::Missing,
-            Found::Obstacle(what) => Found::Obstacle(what),
-            Found::TooBig(size) => Found::TooBig(size),
-        };
-        match found {
+        match Walker::new(&self.dir).read(path, MAX_FILE_BYTES)? {
             Found::File(bytes) => Ok(Some(bytes)),
             Found::Missing => Ok(None),
             Found::Obstacle(what) => Err(OutError {

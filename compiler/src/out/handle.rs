@@ -35,6 +35,18 @@ pub enum Found<T> {
     File(T),
 }
 
+impl<T> Found<T> {
+    /// `f` of a regular file found; whatever else was found passes through unchanged.
+    pub fn then<U, E>(self, f: impl FnOnce(T) -> Result<Found<U>, E>) -> Result<Found<U>, E> {
+        match self {
+            Found::File(file) => f(file),
+            Found::Missing => Ok(Found::Missing),
+            Found::Obstacle(what) => Ok(Found::Obstacle(what)),
+            Found::TooBig(size) => Ok(Found::TooBig(size)),
+        }
+    }
+}
+
 const DIR_FLAGS: OFlags = OFlags::DIRECTORY
     .union(OFlags::NOFOLLOW)
     .union(OFlags::CLOEXEC)
@@ -145,28 +157,24 @@ impl Dir {
 
     /// The contents of the regular file `name`, when it holds at most `limit` bytes.
     pub fn read(&self, name: &str, limit: u64) -> Result<Found<Vec<u8>>, super::OutError> {
-        let (mut file, size) = match self.open_regular(name)? {
-            Found::File(file) => file,
-            Found::Missing => return Ok(Found::Missing),
-            Found::Obstacle(what) => return Ok(Found::Obstacle(what)),
-            Found::TooBig(size) => return Ok(Found::TooBig(size)),
-        };
-        if size > limit {
-            return Ok(Found::TooBig(size));
-        }
-        // The size can change under us; the bound holds whatever the file does.
-        let mut bytes = Vec::with_capacity(size as usize);
-        (&mut file)
-            .take(limit + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| super::OutError {
-                path: self.path.join(name),
-                message: e.to_string(),
-            })?;
-        if bytes.len() as u64 > limit {
-            return Ok(Found::TooBig(bytes.len() as u64));
-        }
-        Ok(Found::File(bytes))
+        self.open_regular(name)?.then(|(mut file, size)| {
+            if size > limit {
+                return Ok(Found::TooBig(size));
+            }
+            // The size can change under us; the bound holds whatever the file does.
+            let mut bytes = Vec::with_capacity(size as usize);
+            (&mut file)
+                .take(limit + 1)
+                .read_to_end(&mut bytes)
+                .map_err(|e| super::OutError {
+                    path: self.path.join(name),
+                    message: e.to_string(),
+                })?;
+            if bytes.len() as u64 > limit {
+                return Ok(Found::TooBig(bytes.len() as u64));
+            }
+            Ok(Found::File(bytes))
+        })
     }
 
     /// blake3 of the regular file `name`, in as few system calls as a regular file allows:
@@ -176,23 +184,19 @@ impl Dir {
         name: &str,
         buffer: &mut [u8],
     ) -> Result<Found<blake3::Hash>, super::OutError> {
-        let (mut file, _) = match self.open_regular(name)? {
-            Found::File(file) => file,
-            Found::Missing => return Ok(Found::Missing),
-            Found::Obstacle(what) => return Ok(Found::Obstacle(what)),
-            Found::TooBig(size) => return Ok(Found::TooBig(size)),
-        };
-        let mut hasher = blake3::Hasher::new();
-        loop {
-            let read = file.read(buffer).map_err(|e| super::OutError {
-                path: self.path.join(name),
-                message: e.to_string(),
-            })?;
-            hasher.update(&buffer[..read]);
-            if read < buffer.len() {
-                return Ok(Found::File(hasher.finalize()));
+        self.open_regular(name)?.then(|(mut file, _)| {
+            let mut hasher = blake3::Hasher::new();
+            loop {
+                let read = file.read(buffer).map_err(|e| super::OutError {
+                    path: self.path.join(name),
+                    message: e.to_string(),
+                })?;
+                hasher.update(&buffer[..read]);
+                if read < buffer.len() {
+                    return Ok(Found::File(hasher.finalize()));
+                }
             }
-        }
+        })
     }
 
     /// Creates the file `name`, which must not exist (not even as a link), with `bytes`.
@@ -354,6 +358,23 @@ impl<'r> Walker<'r> {
         Ok(Found::File((dir, name)))
     }
 
+    /// The regular file at `path` (a checked plain relative path), when it holds at most
+    /// `limit` bytes ([`Dir::read`]).
+    pub fn read(&mut self, path: &str, limit: u64) -> Result<Found<Vec<u8>>, super::OutError> {
+        self.parent(path, false)?
+            .then(|(dir, name)| dir.read(name, limit))
+    }
+
+    /// blake3 of the regular file at `path` ([`Dir::hash`]).
+    pub fn hash(
+        &mut self,
+        path: &str,
+        buffer: &mut [u8],
+    ) -> Result<Found<blake3::Hash>, super::OutError> {
+        self.parent(path, false)?
+            .then(|(dir, name)| dir.hash(name, buffer))
+    }
+
     /// Deletes the file at `path` if its blake3 hash is `expected`, then every directory it was
     /// in that is left empty. Returns what was there when it was not deleted.
     pub fn remove_if(
@@ -364,9 +385,8 @@ impl<'r> Walker<'r> {
     ) -> Result<Found<()>, super::OutError> {
         let (dir, name) = match self.parent(path, false)? {
             Found::File(found) => found,
-            Found::Missing => return Ok(Found::Missing),
-            Found::Obstacle(what) => return Ok(Found::Obstacle(what)),
-            Found::TooBig(size) => return Ok(Found::TooBig(size)),
+            // Not reached for a file: only what was found instead passes through.
+            other => return other.then(|_| Ok(Found::Missing)),
         };
         let found = match dir.hash(name, buffer)? {
             Found::File(hash) if hash.to_hex().as_str() == expected => {

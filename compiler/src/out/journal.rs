@@ -176,11 +176,7 @@ fn apply(dir: &Dir, journal: &Journal) -> Result<(), OutError> {
                 return stage.rename(&staged, target, name);
             }
             // Moved before a crash: it must be in place, with its hash.
-            let in_place = match walker.parent(path, false)? {
-                Found::File((target, name)) => target.hash(name, &mut buffer)?,
-                _ => Found::Missing,
-            };
-            match in_place {
+            match walker.hash(path, &mut buffer)? {
                 Found::File(hash) if hash.to_hex().as_str() == expected => Ok(()),
                 _ => Err(refused(
                     dir,
