@@ -721,11 +721,20 @@ impl Out {
             return Ok(());
         }
         let old = self.read_lock()?.unwrap_or_default();
-        let puts: Vec<(&str, &[u8])> = plan
+        // The lock has hashed every file already; the journal records the same hashes.
+        let puts: Vec<(&str, &[u8], String)> = plan
             .added
             .iter()
             .chain(&plan.changed)
-            .map(|path| (path.as_str(), files[path].as_slice()))
+            .map(|path| {
+                let bytes = files[path].as_slice();
+                let recorded = lock.files.get(path).cloned();
+                (
+                    path.as_str(),
+                    bytes,
+                    recorded.unwrap_or_else(|| hash(bytes)),
+                )
+            })
             .collect();
         let deletes: Vec<(&str, &str)> = plan
             .removed

@@ -100,19 +100,19 @@ impl Journal {
     }
 }
 
-/// Rebuilds the out/ open at `dir`: writes `puts` (path, bytes), deletes `deletes` (path,
-/// recorded hash) when unchanged, and installs `lock_text` as the lock, old-or-new at any
-/// instant (the module's doc). The caller holds the build lock and has recovered.
+/// Rebuilds the out/ open at `dir`: writes `puts` (path, bytes, their hash as the lock records
+/// it), deletes `deletes` (path, recorded hash) when unchanged, and installs `lock_text` as
+/// the lock, old-or-new at any instant (the module's doc). The caller holds the build lock and has recovered.
 pub fn rebuild(
     dir: &Dir,
-    puts: &[(&str, &[u8])],
+    puts: &[(&str, &[u8], String)],
     deletes: &[(&str, &str)],
     lock_text: &str,
 ) -> Result<(), OutError> {
     let journal = Journal {
         puts: puts
             .iter()
-            .map(|(path, bytes)| (path.to_string(), hash(bytes)))
+            .map(|(path, _, hash)| (path.to_string(), hash.clone()))
             .collect(),
         deletes: deletes
             .iter()
@@ -133,7 +133,7 @@ pub fn rebuild(
 /// Steps 1 and 2: the staged files, the journal, the commit.
 fn stage_and_commit(
     dir: &Dir,
-    puts: &[(&str, &[u8])],
+    puts: &[(&str, &[u8], String)],
     lock_text: &str,
     journal: &Journal,
 ) -> Result<(), OutError> {
@@ -141,7 +141,7 @@ fn stage_and_commit(
     let numbered: Vec<(usize, &[u8])> = puts
         .iter()
         .enumerate()
-        .map(|(k, (_, bytes))| (k, *bytes))
+        .map(|(k, (_, bytes, _))| (k, *bytes))
         .collect();
     super::in_parallel(&numbered, |(k, bytes)| stage.create(&k.to_string(), bytes))?;
     stage.create(STAGED_LOCK, lock_text.as_bytes())?;
