@@ -67,7 +67,7 @@ fn machine_keys(vm: &Vm) -> Vec<(&'static str, String)> {
         ("onboot", flag(*vm.onboot)),
         ("ostype", vm.ostype.value.clone()),
         ("serial0", "socket".to_string()),
-        ("smbios1", format!("uuid={}", vm.smbios_uuid)),
+        ("smbios1", format!("uuid={}", vm.smbios_uuid())),
         ("sockets", vm.sockets.to_string()),
         (
             "vga",
@@ -78,10 +78,10 @@ fn machine_keys(vm: &Vm) -> Vec<(&'static str, String)> {
             }
             .to_string(),
         ),
-        ("vmgenid", vm.vmgenid.clone()),
+        ("vmgenid", vm.vmgenid()),
     ];
     if let Some(startup) = vm.startup.as_ref() {
-        let (order, up, down) = (startup.order, startup.up, startup.down);
+        let (order, up, down) = (*startup.order, *startup.up, *startup.down);
         keys.push(("startup", format!("order={order},up={up},down={down}")));
     }
     keys.extend(tags(vm).map(|tags| ("tags", tags)));
@@ -105,7 +105,7 @@ fn device_keys(model: &Model, pools: &Pools, vm: &Vm) -> Vec<(String, String)> {
         keys.push((slot.to_string(), property_string(Some(volume), &options)));
     }
     for (slot, nic) in vm.nics.iter() {
-        keys.push((slot.clone(), net(model, nic)));
+        keys.push((slot.clone(), net(model, vm, slot, nic)));
         match slot.strip_prefix("net") {
             Some(index) if *vm.cloud_init => {
                 keys.push((format!("ipconfig{index}"), ipconfig(model, nic)))
@@ -135,13 +135,13 @@ fn volumes<'vm>(pools: &Pools, vm: &'vm Vm) -> Vec<(&'vm str, String, &'vm Disk)
 fn drive_options(slot: &str, disk: &Disk, size: Option<String>) -> Vec<(&'static str, String)> {
     let bus = slot.trim_end_matches(|c: char| c.is_ascii_digit());
     let mut options = Vec::new();
-    if disk.discard {
+    if *disk.discard {
         options.push(("discard", "on".to_string()));
     }
     if bus == "scsi" || bus == "virtio" {
         options.push(("iothread", "1".to_string()));
     }
-    if disk.ssd && bus != "virtio" {
+    if *disk.ssd && bus != "virtio" {
         options.push(("ssd", "1".to_string()));
     }
     if let Some(size) = size {
@@ -151,10 +151,11 @@ fn drive_options(slot: &str, disk: &Disk, size: Option<String>) -> Vec<(&'static
 }
 
 /// `netN`: model and MAC combined as PVE prints them (`virtio=BC:24:11:..`), bridge, VLAN tag.
-fn net(model: &Model, nic: &Nic) -> String {
-    let mac: Vec<String> = nic.mac.iter().map(|byte| format!("{byte:02X}")).collect();
+fn net(model: &Model, vm: &Vm, slot: &str, nic: &Nic) -> String {
+    let mac = crate::model::ids::nic_mac(&vm.name, slot, nic);
+    let mac: Vec<String> = mac.iter().map(|byte| format!("{byte:02X}")).collect();
     let mut options = vec![("bridge", nic.bridge.value.clone())];
-    if nic.firewall {
+    if *nic.firewall {
         options.push(("firewall", "1".to_string()));
     }
     if let Some(vlan) = nic.vlan.as_ref().and_then(|name| model.vlans.get(name)) {
@@ -318,7 +319,7 @@ fn encode_text(line: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{fixture, Startup};
+    use crate::model::{fixture, At, Startup};
 
     fn conf(model: &Model, vm: &str) -> String {
         render(model, &Pools::resolve(model), &model.vms[vm])
@@ -341,7 +342,7 @@ mod tests {
     #[test]
     fn net0_has_uppercase_derived_mac_bridge_and_tag() {
         let model = fixture::small();
-        let mac = model.vms["cp-1"].nics["net0"].mac.value;
+        let mac = crate::model::ids::mac("cp-1", "net0");
         let expected = format!(
             "net0: virtio={:02X}:{:02X}:{:02X}:{:02X}:{:02X}:{:02X},bridge=vmbr0,tag=20",
             mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]
@@ -354,7 +355,7 @@ mod tests {
     #[test]
     fn firewall_flag_is_written_when_set() {
         let mut model = fixture::small();
-        model.vms["cp-1"].nics.value["net0"].firewall = true;
+        model.vms["cp-1"].nics.value["net0"].firewall.value = true;
         assert!(line(&conf(&model, "cp-1"), "net0").ends_with(",bridge=vmbr0,firewall=1,tag=20"));
     }
 
@@ -403,9 +404,9 @@ mod tests {
         let vm = &model.vms["cp-3"];
         assert_eq!(
             line(&text, "smbios1"),
-            format!("smbios1: uuid={}", vm.smbios_uuid)
+            format!("smbios1: uuid={}", vm.smbios_uuid())
         );
-        assert_eq!(line(&text, "vmgenid"), format!("vmgenid: {}", vm.vmgenid));
+        assert_eq!(line(&text, "vmgenid"), format!("vmgenid: {}", vm.vmgenid()));
         assert_eq!(line(&text, "name"), "name: cp-3");
         assert_eq!(line(&text, "tags"), "tags: control-plane;k8s");
         assert_eq!(line(&text, "serial0"), "serial0: socket");
@@ -421,9 +422,10 @@ mod tests {
         let mut model = fixture::small();
         let vm = &mut model.vms["cp-1"];
         vm.startup.value = Some(Startup {
-            order: 2,
-            up: 30,
-            down: 180,
+            span: Default::default(),
+            order: At::new(2, Default::default()),
+            up: At::new(30, Default::default()),
+            down: At::new(180, Default::default()),
         });
         vm.tags.value = vec!["Zeta".into(), "alpha".into(), "zeta".into()];
         let text = conf(&model, "cp-1");
