@@ -94,3 +94,55 @@ fn impacts_follow_the_field() {
     assert_eq!(impact("service", "image"), Impact::Rollout);
     assert_eq!(impact("service", "replicas"), Impact::InPlace);
 }
+
+/// The impacts of the `match` the prelude's tags replaced, field by field.
+#[test]
+fn impacts_are_those_of_the_prelude_tags() {
+    let expected = [
+        ("vm", "host", Impact::Recreate),
+        ("vm", "vmid", Impact::Recreate),
+        ("vm", "image", Impact::Recreate),
+        ("vm", "cores", Impact::Reboot),
+        ("vm", "sockets", Impact::Reboot),
+        ("vm", "cpu", Impact::Reboot),
+        ("vm", "memory", Impact::Reboot),
+        ("vm", "agent", Impact::Reboot),
+        ("vm", "nic net0 mac", Impact::Reboot),
+        ("vm", "nic net0 vlan", Impact::InPlace),
+        ("vm", "nic net0 bridge", Impact::InPlace),
+        ("vm", "packages", Impact::CloudInit),
+        ("vm", "cloud_init", Impact::CloudInit),
+        ("vm", "description", Impact::InPlace),
+        ("vm", "onboot", Impact::InPlace),
+        ("vm", "startup", Impact::InPlace),
+        ("vm", "tags", Impact::InPlace),
+        ("site", "dns", Impact::Firewall),
+        ("site", "domain", Impact::CloudInit),
+        ("site", "ssh_keys", Impact::CloudInit),
+        ("vlan", "dhcp", Impact::Firewall),
+        ("firewall", "wan_interface", Impact::Firewall),
+        ("firewall", "wan", Impact::Firewall),
+        ("rule", "after", Impact::Firewall),
+        ("forward", "to_port", Impact::Firewall),
+        ("cluster", "version", Impact::Upgrade),
+        ("cluster", "endpoint", Impact::RebuildCluster),
+        ("cluster", "cni", Impact::RebuildCluster),
+        ("node", "cluster", Impact::Rejoin),
+        ("node", "vm", Impact::Rejoin),
+        ("node", "role", Impact::Rejoin),
+        ("node", "labels", Impact::InPlace),
+        ("service", "ingress", Impact::InPlace),
+        ("service", "allow_from", Impact::InPlace),
+        ("service", "resources", Impact::Rollout),
+        ("chart", "values", Impact::Helm),
+        ("namespace", "labels", Impact::InPlace),
+        ("manifest", "body", Impact::InPlace),
+        ("host", "memory", Impact::InPlace),
+        ("host", "storage local-lvm", Impact::InPlace),
+        ("host", "bridge vmbr0", Impact::InPlace),
+        ("unknown", "x", Impact::InPlace),
+    ];
+    for (kind, field, impact_of) in expected {
+        assert_eq!(impact(kind, field), impact_of, "{kind} {field}");
+    }
+}
