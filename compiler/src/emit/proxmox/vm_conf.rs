@@ -40,75 +40,145 @@ pub(super) fn render(model: &Model, pools: &Pools, vm: &Vm) -> String {
         .iter()
         .map(|line| format!("#{}\n", encode_text(line)))
         .collect();
-    for (key, value) in keys(model, pools, vm) {
-        text.push_str(&format!("{key}: {value}\n"));
+    for (key, line) in keys(model, pools, vm) {
+        text.push_str(&format!("{key}: {}\n", line.value));
     }
     text
 }
 
+/// One key of the config: its value, and what it is made from, for `plat explain`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Key {
+    /// The value written after `key: `.
+    pub value: String,
+    /// The fields it is made from, as paths: a VM field (`memory`, `disks.scsi0.size`,
+    /// `nics.net0`), a field of the VM's host (`host:snippets_storage`) or of a VLAN
+    /// (`vlan:nodes.id`). `plat explain` resolves them through the prelude's field metadata.
+    pub fields: Vec<String>,
+    /// For a value plat writes by itself, why.
+    pub note: Option<&'static str>,
+}
+
+/// A key made from `fields`.
+fn key(value: impl Into<String>, fields: &[&str]) -> Key {
+    Key {
+        value: value.into(),
+        fields: fields.iter().map(|f| f.to_string()).collect(),
+        note: None,
+    }
+}
+
+/// A key plat writes by itself (`note` says why).
+fn fixed(value: impl Into<String>, note: &'static str) -> Key {
+    Key {
+        value: value.into(),
+        fields: Vec::new(),
+        note: Some(note),
+    }
+}
+
+const EVERY_VM: &str = "plat writes this value for every VM";
+const DERIVED: &str = "derived from the VM's name (blake3), stable across builds";
+
 /// Every key of the main section; the map's order is the order PVE writes.
-fn keys(model: &Model, pools: &Pools, vm: &Vm) -> BTreeMap<String, String> {
-    let mut keys: BTreeMap<String, String> = machine_keys(vm)
+pub(crate) fn keys(model: &Model, pools: &Pools, vm: &Vm) -> BTreeMap<String, Key> {
+    let mut keys: BTreeMap<String, Key> = machine_keys(vm)
         .into_iter()
-        .map(|(key, value)| (key.to_string(), value))
+        .map(|(name, key)| (name.to_string(), key))
         .collect();
     keys.extend(device_keys(model, pools, vm));
     keys
 }
 
 /// The keys that describe the virtual machine itself.
-fn machine_keys(vm: &Vm) -> Vec<(&'static str, String)> {
+fn machine_keys(vm: &Vm) -> Vec<(&'static str, Key)> {
+    let vga = if vm.console.as_str() == "vga" {
+        "std"
+    } else {
+        "serial0"
+    };
     let mut keys = vec![
-        ("agent", flag(*vm.agent)),
-        ("cores", vm.cores.to_string()),
-        ("cpu", vm.cpu.value.clone()),
-        ("memory", mebibytes(*vm.memory).to_string()),
-        ("name", vm.name.clone()),
-        ("onboot", flag(*vm.onboot)),
-        ("ostype", vm.ostype.value.clone()),
-        ("serial0", "socket".to_string()),
-        ("smbios1", format!("uuid={}", vm.smbios_uuid())),
-        ("sockets", vm.sockets.to_string()),
-        (
-            "vga",
-            if vm.console.as_str() == "vga" {
-                "std"
-            } else {
-                "serial0"
-            }
-            .to_string(),
-        ),
-        ("vmgenid", vm.vmgenid()),
+        ("agent", key(flag(*vm.agent), &["agent"])),
+        ("cores", key(vm.cores.to_string(), &["cores"])),
+        ("cpu", key(vm.cpu.value.clone(), &["cpu"])),
+        ("memory", key(mebibytes(*vm.memory).to_string(), &["memory"])),
+        ("name", key(vm.name.clone(), &[])),
+        ("onboot", key(flag(*vm.onboot), &["onboot"])),
+        ("ostype", key(vm.ostype.value.clone(), &["ostype"])),
+        ("serial0", fixed("socket", EVERY_VM)),
+        ("smbios1", fixed(format!("uuid={}", vm.smbios_uuid()), DERIVED)),
+        ("sockets", key(vm.sockets.to_string(), &["sockets"])),
+        ("vga", key(vga, &["console"])),
+        ("vmgenid", fixed(vm.vmgenid(), DERIVED)),
     ];
     if let Some(startup) = vm.startup.as_ref() {
         let (order, up, down) = (*startup.order, *startup.up, *startup.down);
-        keys.push(("startup", format!("order={order},up={up},down={down}")));
+        let value = format!("order={order},up={up},down={down}");
+        keys.push(("startup", key(value, &["startup"])));
     }
-    keys.extend(tags(vm).map(|tags| ("tags", tags)));
+    keys.extend(tags(vm).map(|tags| ("tags", key(tags, &["tags"]))));
     keys
 }
 
 /// Disks, the cloud-init drive and its snippets, NICs with their addressing, boot order.
-fn device_keys(model: &Model, pools: &Pools, vm: &Vm) -> Vec<(String, String)> {
-    let mut keys = vec![("scsihw".to_string(), "virtio-scsi-single".to_string())];
+fn device_keys(model: &Model, pools: &Pools, vm: &Vm) -> Vec<(String, Key)> {
+    let mut keys = vec![(
+        "scsihw".to_string(),
+        fixed("virtio-scsi-single", EVERY_VM),
+    )];
     if let Some(iso) = vm.iso.as_ref() {
-        keys.push(("ide0".to_string(), format!("{iso},media=cdrom")));
+        keys.push(("ide0".to_string(), key(format!("{iso},media=cdrom"), &["iso"])));
     }
     if *vm.cloud_init {
+        // The cloud-init drive lives on the first disk's storage, its snippets on the host's.
+        let first_disk = vm.disks.keys().next().map(|slot| format!("disks.{slot}.storage"));
+        let from: Vec<&str> = ["cloud_init", "host:snippets_storage"]
+            .into_iter()
+            .chain(first_disk.as_deref())
+            .collect();
         let ci_volume = pools.cloudinit_volume(&cloudinit_storage(model, vm), *vm.vmid);
-        keys.push(("ide2".to_string(), format!("{ci_volume},media=cdrom")));
-        keys.push(("cicustom".to_string(), cicustom(model, vm)));
+        keys.push(("ide2".to_string(), key(format!("{ci_volume},media=cdrom"), &from)));
+        keys.push(("cicustom".to_string(), key(cicustom(model, vm), &from)));
     }
-    keys.extend(boot_order(vm).map(|boot| ("boot".to_string(), boot)));
+    if let Some(boot) = boot_order(vm) {
+        keys.push(("boot".to_string(), key(boot, &["disks", "nics"])));
+    }
     for (slot, volume, disk) in volumes(pools, vm) {
         let options = drive_options(slot, disk, Some(format_size(*disk.size)));
-        keys.push((slot.to_string(), property_string(Some(volume), &options)));
+        let fields = [
+            format!("disks.{slot}"),
+            format!("disks.{slot}.storage"),
+            format!("disks.{slot}.size"),
+        ];
+        let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+        keys.push((
+            slot.to_string(),
+            key(property_string(Some(volume), &options), &fields),
+        ));
     }
     for (slot, nic) in vm.nics.iter() {
-        keys.push((slot.clone(), net(model, vm, slot, nic)));
+        let vlan = nic.vlan.as_ref().filter(|v| model.vlans.contains_key(*v));
+        let mut fields = vec![
+            format!("nics.{slot}"),
+            format!("nics.{slot}.mac"),
+            format!("nics.{slot}.bridge"),
+            format!("nics.{slot}.vlan"),
+        ];
+        fields.extend(vlan.map(|v| format!("vlan:{v}.id")));
+        let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+        keys.push((slot.clone(), key(net(model, vm, slot, nic), &fields)));
         match slot.strip_prefix("net") {
             Some(index) if *vm.cloud_init => {
-                keys.push((format!("ipconfig{index}"), ipconfig(model, nic)))
+                let mut fields = vec![format!("nics.{slot}"), format!("nics.{slot}.address")];
+                if let Some(v) = vlan {
+                    fields.push(format!("vlan:{v}.subnet"));
+                    fields.push(format!("vlan:{v}.gateway"));
+                }
+                let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+                keys.push((
+                    format!("ipconfig{index}"),
+                    key(ipconfig(model, nic), &fields),
+                ));
             }
             _ => {}
         }
