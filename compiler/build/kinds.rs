@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use plat_lang::span::{FileId, Span};
-use plat_lang::syntax::ast::{ItemKind, TypeExpr, TypeField, TypeKind};
+use plat_lang::syntax::ast::{Expr, ExprKind, ItemKind, StrPart, TypeExpr, TypeField, TypeKind};
 use plat_lang::syntax::parser;
 
 #[path = "../src/model/doc_tags.rs"]
@@ -335,6 +335,26 @@ impl<'a> Gen<'a> {
             );
         }
         out.push_str("        ]\n    }\n}\n");
+        let _ = writeln!(
+            out,
+            "\n#[cfg(any(test, feature = \"fixtures\"))]\nimpl {name} {{\n    /// For hand-built test models: every field at its prelude default when that is a literal\n    /// (`from_default` set), else at an empty value; spans are the default span. A fixture\n    /// writes the fields it cares about and takes the rest from here (`..{name}::placeholder()`),\n    /// so that a new prelude field with a literal default needs no fixture change.\n    pub fn placeholder() -> {name} {{\n        {name} {{"
+        );
+        if entity {
+            out.push_str("            name: String::new(),\n");
+        }
+        out.push_str("            span: Span::default(),\n");
+        for field in ty.fields {
+            let (value, literal) = match field.default.as_ref().and_then(literal) {
+                Some(value) => (value, true),
+                None => ("Default::default()".to_string(), false),
+            };
+            let _ = writeln!(
+                out,
+                "            {}: At {{ value: {value}, span: Span::default(), from_default: {literal} }},",
+                ident(&field.name.name)
+            );
+        }
+        out.push_str("        }\n    }\n}\n");
     }
 
     fn lower_rs(&self) -> String {
@@ -369,6 +389,24 @@ impl<'a> Gen<'a> {
         out.push_str("}\n");
         out
     }
+}
+
+/// A literal prelude default as a Rust expression (`none`, `{}`, `[]`, a string, bool, int or
+/// size); `None` for a default that needs evaluating.
+fn literal(default: &Expr) -> Option<String> {
+    Some(match &default.kind {
+        ExprKind::None => "None".into(),
+        ExprKind::Bool(b) => b.to_string(),
+        ExprKind::Int(i) | ExprKind::Size(i) => format!("{i}"),
+        ExprKind::Str(parts) => match parts.as_slice() {
+            [] => "String::new()".into(),
+            [StrPart::Lit(text)] => format!("String::from({text:?})"),
+            _ => return None,
+        },
+        ExprKind::Record(fields) if fields.is_empty() => "Default::default()".into(),
+        ExprKind::List(items) if items.is_empty() => "Vec::new()".into(),
+        _ => return None,
+    })
 }
 
 /// An expression of type `L<T>` converting `value` (a `&Value`) at `span`; `self` is `Lower`.

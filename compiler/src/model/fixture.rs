@@ -36,6 +36,8 @@ fn vlan(name: &str, id: u16, subnet: &str, dhcp: Option<(&str, &str)>, descripti
     }
 }
 
+// Every field is written today; `..Vm::placeholder()` takes the ones the prelude adds.
+#[allow(clippy::needless_update)]
 fn node_vm(name: &str, index: u32, cores: u32, memory_gib: i64, disk_gib: i64, role: &str) -> Vm {
     let mut disks = IndexMap::new();
     disks.insert(
@@ -84,6 +86,7 @@ fn node_vm(name: &str, index: u32, cores: u32, memory_gib: i64, disk_gib: i64, r
         ostype: at("l26".into()),
         console: at("serial".into()),
         iso: at(None),
+        ..Vm::placeholder()
     }
 }
 
