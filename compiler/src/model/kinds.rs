@@ -100,7 +100,8 @@ mod generated {
     use indexmap::IndexMap;
     use plat_lang::span::Span;
 
-    use super::super::{words, At, Bytes, Cidr};
+    use crate::model::words;
+    use crate::model::{At, Bytes, Cidr};
     use super::{FieldInfo, FieldRef, FieldValue, KindInfo, Visit};
     include!(concat!(env!("OUT_DIR"), "/kinds.rs"));
 }
