@@ -55,6 +55,8 @@ enum Words {
 
 struct Type<'a> {
     name: String,
+    /// How the prelude names it: `Vm`, or `Vm.efidisk` for a record written inline.
+    prelude: String,
     doc: String,
     impact: Option<String>,
     fields: &'a [TypeField],
@@ -93,7 +95,8 @@ pub fn generate(prelude: &str) -> (String, String) {
             ItemKind::Type { name, ty } => {
                 if let TypeKind::Record(fields) = &ty.kind {
                     let tags = doc_tags::split(item.doc.as_deref().unwrap_or_default());
-                    gen.add_type(name.name.to_string(), tags, fields);
+                    let name = name.name.to_string();
+                    gen.add_type(name.clone(), name, tags, fields);
                 }
             }
             _ => {}
@@ -111,9 +114,16 @@ impl<'a> Gen<'a> {
         &self.text[span.start as usize..span.end as usize]
     }
 
-    fn add_type(&mut self, name: String, tags: doc_tags::DocTags, fields: &'a [TypeField]) {
+    fn add_type(
+        &mut self,
+        name: String,
+        prelude: String,
+        tags: doc_tags::DocTags,
+        fields: &'a [TypeField],
+    ) {
         self.types.push(Type {
             name: name.clone(),
+            prelude: prelude.clone(),
             doc: tags.prose,
             impact: tags.impact,
             fields,
@@ -126,7 +136,8 @@ impl<'a> Gen<'a> {
                     impact: None,
                     ..tags
                 };
-                self.add_type(inline_name(&name, &field.name.name), inline, inner);
+                let path = format!("{prelude}.{}", field.name.name);
+                self.add_type(inline_name(&name, &field.name.name), path, inline, inner);
             }
         }
     }
@@ -323,7 +334,8 @@ impl<'a> Gen<'a> {
         );
         let _ = writeln!(
             out,
-            "\nimpl Visit for {name} {{\n    fn type_name(&self) -> &'static str {{\n        {name:?}\n    }}\n\n    fn span(&self) -> Span {{\n        self.span\n    }}\n\n    fn fields(&self) -> Vec<FieldRef<'_>> {{\n        vec!["
+            "\nimpl Visit for {name} {{\n    fn type_name(&self) -> &'static str {{\n        {:?}\n    }}\n\n    fn span(&self) -> Span {{\n        self.span\n    }}\n\n    fn fields(&self) -> Vec<FieldRef<'_>> {{\n        vec![",
+            ty.prelude
         );
         for (index, field) in ty.fields.iter().enumerate() {
             let shape = self.shape(name, &field.name.name, &field.ty);

@@ -85,7 +85,7 @@ pub struct FieldRef<'a> {
 
 /// A generated struct, read field by field without naming a field.
 pub trait Visit {
-    /// The prelude type (`Vm`).
+    /// The prelude type (`Vm`), or the field a record is written inline in (`Vm.efidisk`).
     fn type_name(&self) -> &'static str;
     /// Where the record (or entity) is written.
     fn span(&self) -> Span;
