@@ -146,3 +146,57 @@ fn impacts_are_those_of_the_prelude_tags() {
         assert_eq!(impact(kind, field), impact_of, "{kind} {field}");
     }
 }
+
+/// The VM fields added to the prelude with their emitter lines (machine, bios, efidisk, tpm,
+/// hostpci, balloon, numa) are in the summary, and a change of each needs a reboot: from their
+/// prelude declarations alone.
+#[test]
+fn new_vm_fields_show_and_need_a_reboot() {
+    use crate::model::{VmEfidisk, VmHostpci, VmTpm};
+    let old_model = fixture::small();
+    let old = summarize(&old_model);
+    let vm = &old["vm cp-1"];
+    for (field, value) in [
+        ("machine", "i440fx"),
+        ("bios", "seabios"),
+        ("efidisk", "none"),
+        ("tpm", "none"),
+        ("balloon", "none"),
+        ("numa", "false"),
+    ] {
+        assert_eq!(vm[field], value, "{field}");
+    }
+    let mut model = fixture::small();
+    let vm = &mut model.vms["cp-1"];
+    vm.machine.value = "q35".into();
+    vm.bios.value = "ovmf".into();
+    let mut efidisk = VmEfidisk::placeholder();
+    efidisk.storage.value = "local-lvm".into();
+    vm.efidisk.value = Some(efidisk);
+    let mut tpm = VmTpm::placeholder();
+    tpm.storage.value = "local-lvm".into();
+    vm.tpm.value = Some(tpm);
+    let mut device = VmHostpci::placeholder();
+    device.device.value = "0000:01:00.0".into();
+    vm.hostpci.value.insert("hostpci0".into(), device);
+    vm.balloon.value = Some(2 << 30);
+    vm.numa.value = true;
+    let shown: Vec<String> = compare(&old, &summarize(&model))
+        .iter()
+        .map(|c| format!("{c} [{}]", c.impact()))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            "vm cp-1: balloon none -> 2GiB [needs a VM reboot]",
+            "vm cp-1: bios seabios -> ovmf [needs a VM reboot]",
+            "vm cp-1: efidisk none -> storage=local-lvm,pre_enrolled_keys=true [needs a VM reboot]",
+            "vm cp-1: hostpci hostpci0 device (none) -> 0000:01:00.0 [needs a VM reboot]",
+            "vm cp-1: hostpci hostpci0 pcie (none) -> false [needs a VM reboot]",
+            "vm cp-1: hostpci hostpci0 rombar (none) -> true [needs a VM reboot]",
+            "vm cp-1: machine i440fx -> q35 [needs a VM reboot]",
+            "vm cp-1: numa false -> true [needs a VM reboot]",
+            "vm cp-1: tpm none -> storage=local-lvm [needs a VM reboot]",
+        ]
+    );
+}

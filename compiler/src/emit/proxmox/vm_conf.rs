@@ -17,6 +17,18 @@
 //!   guest).
 //! - `ide2` is the cloud-init drive on the first disk's storage; PVE allocates it at start.
 //! - No `meta` key: it would record a QEMU version and a creation time plat cannot know.
+//! - `machine`, `bios` and `numa` are written only when they differ from qemu-server's own
+//!   defaults (`src/PVE/QemuServer.pm` `$confdesc`: `bios` default `seabios`, `numa` default
+//!   0; `machine` unset is the i440fx `pc` machine, and `i440fx` itself is no valid value of
+//!   `src/PVE/QemuServer/Machine.pm` `$machine_fmt`), so configs without them stay as they were.
+//! - `efidisk0` and `tpmstate0` are volumes like the disks: the config names the volume PVE
+//!   allocates (after the VM's disks on the same storage) and the description carries the
+//!   `qm set` that creates it (`STORAGE:1`, the allocation form of `src/PVE/QemuServer/Drive.pm`
+//!   `$drivedesc_hash_with_alloc`, which a config file cannot carry). `efitype=4m` (the vars
+//!   size Secure Boot needs; Drive.pm `%efitype_fmt`) and `pre-enrolled-keys`; a TPM is
+//!   `version=v2.0` (Drive.pm `%tpmversion_fmt`, whose default is v1.2).
+//! - `hostpciN`: the device address as the default key, `pcie=1` and `rombar=0` only when they
+//!   differ from `src/PVE/QemuServer/PCI.pm` `$hostpci_fmt`'s defaults (pcie 0, rombar 1).
 //!
 //! Tests at the bottom.
 
@@ -111,6 +123,18 @@ fn machine_keys(vm: &Vm) -> Vec<(&'static str, Key)> {
         ("vga", key(vga, &["console"])),
         ("vmgenid", fixed(vm.vmgenid(), DERIVED)),
     ];
+    if vm.machine.as_str() != "i440fx" {
+        keys.push(("machine", key(vm.machine.value.clone(), &["machine"])));
+    }
+    if vm.bios.as_str() != "seabios" {
+        keys.push(("bios", key(vm.bios.value.clone(), &["bios"])));
+    }
+    if *vm.numa {
+        keys.push(("numa", key(flag(true), &["numa"])));
+    }
+    if let Some(balloon) = *vm.balloon {
+        keys.push(("balloon", key(mebibytes(balloon).to_string(), &["balloon"])));
+    }
     if let Some(startup) = vm.startup.as_ref() {
         let (order, up, down) = (*startup.order, *startup.up, *startup.down);
         let value = format!("order={order},up={up},down={down}");
@@ -156,6 +180,32 @@ fn device_keys(model: &Model, pools: &Pools, vm: &Vm) -> Vec<(String, Key)> {
             key(property_string(Some(volume), &options), &fields),
         ));
     }
+    for (slot, _, volume, options) in state_volumes(pools, vm) {
+        let fields: &[&str] = match slot {
+            "efidisk0" => &["efidisk", "efidisk.storage", "efidisk.pre_enrolled_keys"],
+            _ => &["tpm", "tpm.storage"],
+        };
+        let value = property_string(Some(volume), &options);
+        keys.push((slot.to_string(), key(value, fields)));
+    }
+    for (slot, device) in vm.hostpci.iter() {
+        let mut options = Vec::new();
+        if *device.pcie {
+            options.push(("pcie", flag(true)));
+        }
+        if !*device.rombar {
+            options.push(("rombar", flag(false)));
+        }
+        let fields = [
+            format!("hostpci.{slot}"),
+            format!("hostpci.{slot}.device"),
+            format!("hostpci.{slot}.pcie"),
+            format!("hostpci.{slot}.rombar"),
+        ];
+        let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+        let value = property_string(Some(device.device.value.clone()), &options);
+        keys.push((slot.clone(), key(value, &fields)));
+    }
     for (slot, nic) in vm.nics.iter() {
         let vlan = nic.vlan.as_ref().filter(|v| model.vlans.contains_key(*v));
         let mut fields = vec![
@@ -199,6 +249,38 @@ fn volumes<'vm>(pools: &Pools, vm: &'vm Vm) -> Vec<(&'vm str, String, &'vm Disk)
         })
         .collect()
 }
+
+/// The EFI vars and TPM state volumes (`efidisk0`, `tpmstate0`) with their options, numbered
+/// on their storage after the VM's disks, in that order.
+fn state_volumes<'vm>(pools: &Pools, vm: &'vm Vm) -> Vec<StateVolume<'vm>> {
+    let mut used: BTreeMap<&str, usize> = BTreeMap::new();
+    for disk in vm.disks.values() {
+        *used.entry(disk.storage.as_str()).or_default() += 1;
+    }
+    let mut next = |storage: &'vm str| {
+        let index = used.entry(storage).or_default();
+        *index += 1;
+        pools.disk_volume(storage, *vm.vmid, *index - 1)
+    };
+    let mut volumes = Vec::new();
+    if let Some(efidisk) = vm.efidisk.as_ref() {
+        let options = vec![
+            ("efitype", "4m".to_string()),
+            ("pre-enrolled-keys", flag(*efidisk.pre_enrolled_keys)),
+        ];
+        let volume = next(efidisk.storage.as_str());
+        volumes.push(("efidisk0", efidisk.storage.as_str(), volume, options));
+    }
+    if let Some(tpm) = vm.tpm.as_ref() {
+        let options = vec![("version", "v2.0".to_string())];
+        let volume = next(tpm.storage.as_str());
+        volumes.push(("tpmstate0", tpm.storage.as_str(), volume, options));
+    }
+    volumes
+}
+
+/// A state volume: its key, storage, volume and options.
+type StateVolume<'vm> = (&'static str, &'vm str, String, Vec<(&'static str, String)>);
 
 /// The options of a drive on `slot`'s bus: `iothread` only where qemu-server honours it
 /// (SCSI on `virtio-scsi-single`, VirtIO), `ssd` only where the format has it (not VirtIO).
@@ -346,6 +428,13 @@ fn disk_commands(pools: &Pools, vm: &Vm) -> Vec<String> {
             let size = format_size(*disk.size);
             commands.push(format!("qm disk resize {vmid} {slot} {size}"));
         }
+    }
+    for (slot, storage, _, mut options) in state_volumes(pools, vm) {
+        if slot == "efidisk0" {
+            options.push(("format", "raw".to_string()));
+        }
+        let drive = property_string(Some(format!("{storage}:1")), &options);
+        commands.push(format!("qm set {vmid} --{slot} {drive}"));
     }
     commands
 }
