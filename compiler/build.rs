@@ -46,7 +46,10 @@ fn main() {
 fn generate_kinds(manifest: &Path) {
     let prelude_path = manifest.join("src/prelude.plat");
     println!("cargo:rerun-if-changed={}", prelude_path.display());
-    println!("cargo:rerun-if-changed={}", manifest.join("build").display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        manifest.join("build").display()
+    );
     println!(
         "cargo:rerun-if-changed={}",
         manifest.join("src/model/doc_tags.rs").display()

@@ -25,12 +25,12 @@ pub use plat_lang::value::Cidr;
 
 pub use kinds::*;
 
+pub mod doc_tags;
 /// Test fixtures: compiled only for the crate's unit tests and, through the `fixtures`
 /// feature, for the test crates that enable it (`tests/Cargo.toml`); never into the shipped
 /// library.
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixture;
-pub mod doc_tags;
 pub mod ids;
 pub mod kinds;
 pub mod lower;

@@ -63,7 +63,10 @@ mod tests {
             pcie: at(true, 7),
             ..VmHostpci::placeholder()
         };
-        model.vms["cp-1"].hostpci.value.insert("hostpci0".into(), device);
+        model.vms["cp-1"]
+            .hostpci
+            .value
+            .insert("hostpci0".into(), device);
         let found = run_check(check, &model);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].code, "check::pcie-on-legacy-machine");

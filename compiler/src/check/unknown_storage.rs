@@ -37,8 +37,14 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
             .disks
             .iter()
             .map(|(slot, disk)| (format!("disk {slot}"), &disk.storage));
-        let efidisk = vm.efidisk.as_ref().map(|e| ("efidisk".to_string(), &e.storage));
-        let tpm = vm.tpm.as_ref().map(|t| ("tpm disk".to_string(), &t.storage));
+        let efidisk = vm
+            .efidisk
+            .as_ref()
+            .map(|e| ("efidisk".to_string(), &e.storage));
+        let tpm = vm
+            .tpm
+            .as_ref()
+            .map(|t| ("tpm disk".to_string(), &t.storage));
         for (what, storage) in disks.chain(efidisk).chain(tpm) {
             let name = storage.as_str();
             if host.storage.contains_key(name) {

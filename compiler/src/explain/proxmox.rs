@@ -154,12 +154,15 @@ fn vm_key(model: &Model, vm: &Vm, key: &str) -> (Vec<Origin>, Option<&'static st
 fn origin(model: &Model, vm: &Vm, path: &str) -> Option<Origin> {
     if let Some(name) = path.strip_prefix("host:") {
         let host = model.hosts.get(&*vm.host)?;
-        return other_entity(format!("host {}", host.name), "Host", name, |name| {
-            match name {
+        return other_entity(
+            format!("host {}", host.name),
+            "Host",
+            name,
+            |name| match name {
                 "snippets_storage" => Some(&host.snippets_storage),
                 _ => None,
-            }
-        });
+            },
+        );
     }
     if let Some(rest) = path.strip_prefix("vlan:") {
         let (vlan, name) = rest.split_once('.')?;
@@ -167,8 +170,16 @@ fn origin(model: &Model, vm: &Vm, path: &str) -> Option<Origin> {
         let what = format!("vlan {}", vlan.name);
         return match name {
             "id" => Some(field(format!("{what}: id"), "Vlan.id", &vlan.id)),
-            "subnet" => Some(field(format!("{what}: subnet"), "Vlan.subnet", &vlan.subnet)),
-            "gateway" => Some(field(format!("{what}: gateway"), "Vlan.gateway", &vlan.gateway)),
+            "subnet" => Some(field(
+                format!("{what}: subnet"),
+                "Vlan.subnet",
+                &vlan.subnet,
+            )),
+            "gateway" => Some(field(
+                format!("{what}: gateway"),
+                "Vlan.gateway",
+                &vlan.gateway,
+            )),
             _ => None,
         };
     }
@@ -190,14 +201,21 @@ fn other_entity<'a>(
     get: impl Fn(&str) -> Option<&'a At<String>>,
 ) -> Option<Origin> {
     let at = get(name)?;
-    Some(field(format!("{owner}: {name}"), &format!("{ty}.{name}"), at))
+    Some(field(
+        format!("{owner}: {name}"),
+        &format!("{ty}.{name}"),
+        at,
+    ))
 }
 
 /// Where the field at `path` of a generated record was written (a map entry: where the entry
 /// was), and, for a prelude default, the field it is the default of (`Nic.mac`).
 fn locate(record: &dyn Visit, path: &[&str]) -> Option<(Span, Option<String>)> {
     let (first, rest) = path.split_first()?;
-    let field = record.fields().into_iter().find(|f| f.info.name == *first)?;
+    let field = record
+        .fields()
+        .into_iter()
+        .find(|f| f.info.name == *first)?;
     if rest.is_empty() {
         let default_of = format!("{}.{}", record.type_name(), field.info.name);
         return Some((field.span, field.from_default.then_some(default_of)));

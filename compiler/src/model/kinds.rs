@@ -16,7 +16,6 @@
 
 use plat_lang::span::Span;
 
-
 /// The prelude's description of one field of a record type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FieldInfo {
@@ -100,9 +99,9 @@ mod generated {
     use indexmap::IndexMap;
     use plat_lang::span::Span;
 
+    use super::{FieldInfo, FieldRef, FieldValue, KindInfo, Visit};
     use crate::model::words;
     use crate::model::{At, Bytes, Cidr};
-    use super::{FieldInfo, FieldRef, FieldValue, KindInfo, Visit};
     include!(concat!(env!("OUT_DIR"), "/kinds.rs"));
 }
 pub use generated::*;

@@ -49,7 +49,8 @@ pub fn lower(program: &Program) -> (Model, Vec<Diagnostic>) {
                 .host(&r, &name)
                 .map(|v| insert(&mut model.hosts, name, v)),
             "vm" => lower
-                .lower_vm(&r, &name).map(|v| insert(&mut model.vms, name, v)),
+                .lower_vm(&r, &name)
+                .map(|v| insert(&mut model.vms, name, v)),
             "firewall" => lower
                 .firewall(&r, &name)
                 .map(|v| insert(&mut model.firewalls, name, v)),

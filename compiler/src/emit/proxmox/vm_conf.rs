@@ -113,12 +113,18 @@ fn machine_keys(vm: &Vm) -> Vec<(&'static str, Key)> {
         ("agent", key(flag(*vm.agent), &["agent"])),
         ("cores", key(vm.cores.to_string(), &["cores"])),
         ("cpu", key(vm.cpu.value.clone(), &["cpu"])),
-        ("memory", key(mebibytes(*vm.memory).to_string(), &["memory"])),
+        (
+            "memory",
+            key(mebibytes(*vm.memory).to_string(), &["memory"]),
+        ),
         ("name", key(vm.name.clone(), &[])),
         ("onboot", key(flag(*vm.onboot), &["onboot"])),
         ("ostype", key(vm.ostype.value.clone(), &["ostype"])),
         ("serial0", fixed("socket", EVERY_VM)),
-        ("smbios1", fixed(format!("uuid={}", vm.smbios_uuid()), DERIVED)),
+        (
+            "smbios1",
+            fixed(format!("uuid={}", vm.smbios_uuid()), DERIVED),
+        ),
         ("sockets", key(vm.sockets.to_string(), &["sockets"])),
         ("vga", key(vga, &["console"])),
         ("vmgenid", fixed(vm.vmgenid(), DERIVED)),
@@ -146,22 +152,29 @@ fn machine_keys(vm: &Vm) -> Vec<(&'static str, Key)> {
 
 /// Disks, the cloud-init drive and its snippets, NICs with their addressing, boot order.
 fn device_keys(model: &Model, pools: &Pools, vm: &Vm) -> Vec<(String, Key)> {
-    let mut keys = vec![(
-        "scsihw".to_string(),
-        fixed("virtio-scsi-single", EVERY_VM),
-    )];
+    let mut keys = vec![("scsihw".to_string(), fixed("virtio-scsi-single", EVERY_VM))];
     if let Some(iso) = vm.iso.as_ref() {
-        keys.push(("ide0".to_string(), key(format!("{iso},media=cdrom"), &["iso"])));
+        keys.push((
+            "ide0".to_string(),
+            key(format!("{iso},media=cdrom"), &["iso"]),
+        ));
     }
     if *vm.cloud_init {
         // The cloud-init drive lives on the first disk's storage, its snippets on the host's.
-        let first_disk = vm.disks.keys().next().map(|slot| format!("disks.{slot}.storage"));
+        let first_disk = vm
+            .disks
+            .keys()
+            .next()
+            .map(|slot| format!("disks.{slot}.storage"));
         let from: Vec<&str> = ["cloud_init", "host:snippets_storage"]
             .into_iter()
             .chain(first_disk.as_deref())
             .collect();
         let ci_volume = pools.cloudinit_volume(&cloudinit_storage(model, vm), *vm.vmid);
-        keys.push(("ide2".to_string(), key(format!("{ci_volume},media=cdrom"), &from)));
+        keys.push((
+            "ide2".to_string(),
+            key(format!("{ci_volume},media=cdrom"), &from),
+        ));
         keys.push(("cicustom".to_string(), key(cicustom(model, vm), &from)));
     }
     if let Some(boot) = boot_order(vm) {
