@@ -10,7 +10,8 @@
 //! explain` and the impact of a change read any field through it without naming it.
 //!
 //! Type mapping: `string` and literal unions → `String`; `int(..)` → `u32`; `port` → `u16`;
-//! `size` → [`Bytes`]; `bool`, `ip`, `cidr`, `mac` → `bool`, `IpAddr`, [`Cidr`], `[u8; 6]`;
+//! `size` → [`Bytes`](super::Bytes); `bool`, `ip`, `cidr`, `mac` → `bool`, `IpAddr`,
+//! [`Cidr`](super::Cidr), `[u8; 6]`;
 //! `T?` → `Option`; `[T]` → `Vec`; `{string: R}` of records → `IndexMap` sorted by slot
 //! (`net2` before `net10`); a kind's type (`Host`) → the entity's name; a record → its struct.
 
