@@ -40,11 +40,15 @@ pub mod duplicate_mac;
 pub mod duplicate_node_vm;
 pub mod duplicate_vlan_id;
 pub mod duplicate_vmid;
+pub mod efidisk_without_ovmf;
 pub mod host_capacity;
+pub mod hostpci_slot;
 pub mod invalid_dhcp_range;
 pub mod missing_site;
 pub mod node_unreachable;
 pub mod node_without_static_address;
+pub mod ovmf_without_efidisk;
+pub mod pcie_on_legacy_machine;
 pub mod reserved_address;
 pub mod shadowed_rule;
 pub mod unknown_bridge;
@@ -94,6 +98,10 @@ pub const CHECKS: &[CheckInfo] = &[
     host_capacity::INFO,
     unknown_storage::INFO,
     unknown_bridge::INFO,
+    ovmf_without_efidisk::INFO,
+    efidisk_without_ovmf::INFO,
+    pcie_on_legacy_machine::INFO,
+    hostpci_slot::INFO,
     node_without_static_address::INFO,
     node_unreachable::INFO,
     duplicate_node_vm::INFO,

@@ -10,6 +10,7 @@ use plat_lang::syntax::ast::{ItemKind, TypeKind};
 
 use crate::check::CHECKS;
 use crate::compile::PRELUDE;
+use crate::model::doc_tags;
 
 /// The committed `docs/errors.md`, whose checks section [`errors_md`] regenerates.
 const ERRORS_MD: &str = include_str!("../../docs/errors.md");
@@ -27,7 +28,7 @@ impl Loader for NoFiles {
 }
 
 /// `docs/platform.md`: every kind and type of the prelude, every field with its type,
-/// default and meaning.
+/// default, apply impact (its `## impact:` tag, `model::doc_tags`) and meaning.
 pub fn platform_md() -> String {
     let compiled = driver::compile(PRELUDE, &[], &NoFiles, Limits::default());
     let sources = &compiled.loaded.sources;
@@ -71,14 +72,22 @@ pub fn platform_md() -> String {
         if let Some(kind) = kinds.iter().find(|(_, t, _)| *t == *name.name) {
             out.push_str(&format!("The type of the `{}` kind.\n\n", kind.0));
         }
-        if let Some(doc) = &item.doc {
-            out.push_str(doc);
+        let type_tags = doc_tags::split(item.doc.as_deref().unwrap_or_default());
+        if !type_tags.prose.is_empty() {
+            out.push_str(&type_tags.prose);
             out.push_str("\n\n");
+        }
+        if let Some(class) = &type_tags.impact {
+            out.push_str(&format!(
+                "Impact of a change: `{class}` for a field that declares none, and for what the summary derives from several fields.\n\n"
+            ));
         }
         let TypeKind::Record(fields) = &ty.kind else {
             continue;
         };
-        out.push_str("| field | type | default | meaning |\n| --- | --- | --- | --- |\n");
+        out.push_str(
+            "| field | type | default | impact | meaning |\n| --- | --- | --- | --- | --- |\n",
+        );
         for field in fields {
             let shown_type = compiled.env.type_exprs.get(&field.ty.span).map_or_else(
                 || sources.snippet(field.ty.span).to_string(),
@@ -87,9 +96,18 @@ pub fn platform_md() -> String {
             let default = field.default.as_ref().map_or("required".to_string(), |d| {
                 format!("`{}`", sources.snippet(d.span).replace('\n', " "))
             });
-            let doc = field.doc.clone().unwrap_or_default().replace('\n', " ");
+            let tags = doc_tags::split(field.doc.as_deref().unwrap_or_default());
+            let impact = match (&tags.impact, &type_tags.impact) {
+                (Some(class), _) => format!("`{class}`"),
+                (None, Some(class)) => format!("`{class}` (the type's)"),
+                (None, None) => "as the field holding it".to_string(),
+            };
+            let mut doc = tags.prose.replace('\n', " ");
+            if !tags.summary {
+                doc.push_str(" Not listed in `plat.model.json`.");
+            }
             out.push_str(&format!(
-                "| `{}` | `{}` | {} | {} |\n",
+                "| `{}` | `{}` | {} | {impact} | {} |\n",
                 field.name.name,
                 shown_type.replace('|', "\\|"),
                 default.replace('|', "\\|"),

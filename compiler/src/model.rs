@@ -11,6 +11,9 @@
 //! - Generated identifiers (MACs, UUIDs, trackers) are derived in `model::ids` from stable
 //!   names only.
 //!
+//! The kinds `Vm`, `Disk`, `Nic` and `Startup` (and the records written inline in them) are
+//! generated from the prelude (`model::kinds`); the others are written here.
+//!
 //! Lowering lives in `model/lower.rs`; tests of lowering are in `tests/`.
 
 use std::net::IpAddr;
@@ -20,12 +23,16 @@ use indexmap::IndexMap;
 use plat_lang::span::Span;
 pub use plat_lang::value::Cidr;
 
+pub use kinds::*;
+
+pub mod doc_tags;
 /// Test fixtures: compiled only for the crate's unit tests and, through the `fixtures`
 /// feature, for the test crates that enable it (`tests/Cargo.toml`); never into the shipped
 /// library.
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixture;
 pub mod ids;
+pub mod kinds;
 pub mod lower;
 pub mod names;
 pub mod words;
@@ -204,100 +211,6 @@ pub struct Host {
     pub memory_reserved: At<Bytes>,
     /// Storage for snippets and imports.
     pub snippets_storage: At<String>,
-}
-
-/// A VM disk.
-#[derive(Clone, Debug)]
-pub struct Disk {
-    /// Where it is declared.
-    pub span: Span,
-    /// Storage pool name.
-    pub storage: At<String>,
-    /// Size.
-    pub size: At<Bytes>,
-    /// Discard.
-    pub discard: bool,
-    /// SSD emulation.
-    pub ssd: bool,
-}
-
-/// A VM NIC.
-#[derive(Clone, Debug)]
-pub struct Nic {
-    /// Where it is declared.
-    pub span: Span,
-    /// VLAN (name); `None` for an untagged NIC (a trunk, or a WAN port).
-    pub vlan: At<Option<String>>,
-    /// Static address, or DHCP.
-    pub address: At<Option<IpAddr>>,
-    /// The MAC: explicit, or derived (see `from_default`).
-    pub mac: At<[u8; 6]>,
-    /// Bridge.
-    pub bridge: At<String>,
-    /// Proxmox firewall.
-    pub firewall: bool,
-}
-
-/// Start-up order.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Startup {
-    /// Order.
-    pub order: u32,
-    /// Up delay, seconds.
-    pub up: u32,
-    /// Down timeout, seconds.
-    pub down: u32,
-}
-
-/// A VM.
-#[derive(Clone, Debug)]
-pub struct Vm {
-    /// Entity name (also its hostname).
-    pub name: String,
-    /// Where it is declared.
-    pub span: Span,
-    /// Host (name).
-    pub host: At<String>,
-    /// VM id.
-    pub vmid: At<u32>,
-    /// Description.
-    pub description: At<String>,
-    /// Cores per socket.
-    pub cores: At<u32>,
-    /// Sockets.
-    pub sockets: At<u32>,
-    /// CPU model.
-    pub cpu: At<String>,
-    /// Memory.
-    pub memory: At<Bytes>,
-    /// Cloud image to import into the first disk.
-    pub image: At<Option<String>>,
-    /// Disks by slot, sorted by slot name.
-    pub disks: At<IndexMap<String, Disk>>,
-    /// NICs by slot, sorted by slot name.
-    pub nics: At<IndexMap<String, Nic>>,
-    /// Start on boot.
-    pub onboot: At<bool>,
-    /// Start-up order.
-    pub startup: At<Option<Startup>>,
-    /// Tags.
-    pub tags: At<Vec<String>>,
-    /// Guest agent.
-    pub agent: At<bool>,
-    /// Extra packages.
-    pub packages: At<Vec<String>>,
-    /// Configured by cloud-init (off for appliances).
-    pub cloud_init: At<bool>,
-    /// QEMU OS type (`l26`, `other`).
-    pub ostype: At<String>,
-    /// `serial` or `vga`.
-    pub console: At<String>,
-    /// Installer ISO volume.
-    pub iso: At<Option<String>>,
-    /// Derived SMBIOS UUID.
-    pub smbios_uuid: String,
-    /// Derived vmgenid.
-    pub vmgenid: String,
 }
 
 /// WAN addressing.

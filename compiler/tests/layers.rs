@@ -32,7 +32,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("check", &["model"]),
     ("compile", &["check", "model", "sources"]),
     ("values", &["compile", "sources"]),
-    ("docs", &["check", "compile"]),
+    ("docs", &["check", "compile", "model"]),
     // Beside each other above the model; none names another.
     ("emit", &["model", "parallel", "shared"]),
     ("summary", &["model", "shared"]),

@@ -36,7 +36,7 @@ fn models() -> Vec<Model> {
     vm.packages.value = vec!["htop".into(), "nfs-common".into()];
     let mut dhcp = vm.nics["net0"].clone();
     dhcp.address.value = None;
-    dhcp.mac.value = [0xbc, 0x24, 0x11, 0x00, 0x00, 0x2a];
+    dhcp.mac.value = Some([0xbc, 0x24, 0x11, 0x00, 0x00, 0x2a]);
     vm.nics.value.insert("net1".into(), dhcp);
     varied.nodes.shift_remove("worker-2");
     vec![small, varied, ipv6()]

@@ -134,6 +134,24 @@ fn edge_platform_output() {
     insta::assert_snapshot!("edge", tree_text(&files));
 }
 
+/// UEFI on q35 with an EFI disk, a TPM, PCI(e) passthrough, ballooning and NUMA: the VM
+/// configs (the Proxmox harness builds their KVM command lines, docs/ARCHITECTURE.md).
+#[test]
+fn passthrough_platform_vm_configs() {
+    let files = build(&platform("passthrough"));
+    let confs: Files = files
+        .into_iter()
+        .filter(|(path, _)| path.ends_with(".conf") && path.contains("qemu-server"))
+        .collect();
+    assert_eq!(confs.len(), 2);
+    insta::assert_snapshot!("passthrough", tree_text(&confs));
+    let dir = write_tree("passthrough", &confs);
+    for conf in files_named(&dir, |p| p.ends_with(".conf")) {
+        assert_passes("Proxmox option syntax", proxmox_conf_syntax(&conf));
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 #[test]
 fn builds_are_byte_identical_whatever_the_path() {
     for name in ["small", "edge"] {

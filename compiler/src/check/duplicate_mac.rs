@@ -43,12 +43,13 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
     let mut uses = Vec::new();
     for vm in model.vms.values() {
         for (slot, nic) in vm.nics.iter() {
+            let mac = crate::model::ids::nic_mac(&vm.name, slot, nic);
             let mac_use = MacUse {
-                span: span_of(&nic.mac, nic.span),
+                span: span_of(&mac, nic.span),
                 owner: format!("vm {} ({slot})", vm.name),
-                derived: nic.mac.from_default,
+                derived: mac.from_default,
             };
-            uses.push((source_order(vm.span), *nic.mac, mac_use));
+            uses.push((source_order(vm.span), *mac, mac_use));
         }
     }
     uses.sort_by_key(|(order, _, _)| *order);
@@ -97,8 +98,8 @@ mod tests {
     #[test]
     fn an_explicit_copy_is_reported_at_the_second_mac() {
         let mut model = fixture::small();
-        let mac = *model.vms["cp-1"].nics["net0"].mac;
-        model.vms["cp-1"].nics.value["net0"].mac.span = span(1);
+        let mac = Some(crate::model::ids::mac("cp-1", "net0"));
+        model.vms["cp-1"].nics.value["net0"].mac = at(mac, 1);
         model.vms["worker-1"].nics.value["net0"].mac = at(mac, 2);
         let found = run_check(check, &model);
         assert_eq!(found.len(), 1);
@@ -116,7 +117,8 @@ mod tests {
     #[test]
     fn colliding_derived_macs_point_at_the_nics() {
         let mut model = fixture::small();
-        let mac = *model.vms["cp-1"].nics["net0"].mac;
+        // Two derived MACs that happen to be equal: a default with the same value.
+        let mac = Some(crate::model::ids::mac("cp-1", "net0"));
         for (name, n) in [("cp-1", 1), ("cp-2", 2)] {
             let nic = &mut model.vms[name].nics.value["net0"];
             nic.span = span(n);

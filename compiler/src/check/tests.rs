@@ -120,7 +120,7 @@ mod examples {
         let nic = &mut vm.nics.value["net0"];
         nic.vlan = on(Some("nodes".into()), first + 2);
         nic.address = on(Some(ip(address)), first + 2);
-        nic.mac = defaulted(crate::model::ids::mac(name, "net0"));
+        nic.mac = defaulted(None);
         model.vms.insert(name.into(), vm);
     }
 
@@ -232,7 +232,7 @@ fn large(n: usize) -> Model {
             subnet(i / 10 % 4000).host(10 + (i % 10 + i / 40000 * 10) as u128),
             0,
         );
-        nic.mac = at(ids::mac(&name, "net0"), 0);
+        nic.mac = at(Some(ids::mac(&name, "net0")), 0);
         model.vms.insert(name.clone(), vm);
         let mut node = small.nodes[if i % 10 == 0 { "cp-1" } else { "worker-1" }].clone();
         node.name = name.clone();

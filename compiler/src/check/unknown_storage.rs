@@ -8,7 +8,8 @@ use crate::model::Model;
 
 declare_check! {
     /// ## What it does
-    /// Reports a VM disk whose `storage` is not a key of its host's `storage`.
+    /// Reports a VM disk, EFI vars disk (`efidisk`) or TPM state disk (`tpm`) whose `storage`
+    /// is not a key of its host's `storage`.
     ///
     /// ## Why
     /// Proxmox refuses to start a VM whose disk names a storage the node does not have, and
@@ -32,8 +33,20 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
         let Some(host) = model.hosts.get(vm.host.as_str()) else {
             continue;
         };
-        for (slot, disk) in vm.disks.iter() {
-            let name = disk.storage.as_str();
+        let disks = vm
+            .disks
+            .iter()
+            .map(|(slot, disk)| (format!("disk {slot}"), &disk.storage));
+        let efidisk = vm
+            .efidisk
+            .as_ref()
+            .map(|e| ("efidisk".to_string(), &e.storage));
+        let tpm = vm
+            .tpm
+            .as_ref()
+            .map(|t| ("tpm disk".to_string(), &t.storage));
+        for (what, storage) in disks.chain(efidisk).chain(tpm) {
+            let name = storage.as_str();
             if host.storage.contains_key(name) {
                 continue;
             }
@@ -52,9 +65,9 @@ pub fn check(model: &Model, out: &mut Vec<Diagnostic>) {
             out.push(
                 Diagnostic::error(
                     INFO.code,
-                    disk.storage.span,
+                    storage.span,
                     format!(
-                        "disk {slot} of vm {} is on storage `{name}`, which host {} does not have",
+                        "{what} of vm {} is on storage `{name}`, which host {} does not have",
                         vm.name, host.name
                     ),
                 )

@@ -33,6 +33,14 @@ fn notice() -> String {
 }
 
 /// The files of this target: nothing when the platform declares no Proxmox host.
+pub use vm_conf::Key;
+
+/// The keys of `vm`'s `qemu-server/<vmid>.conf`, each with the fields it is made from (for
+/// `plat explain`).
+pub fn vm_keys(model: &Model, vm: &Vm) -> BTreeMap<String, Key> {
+    vm_conf::keys(model, &storage::Pools::resolve(model), vm)
+}
+
 pub fn emit(model: &Model) -> Files {
     super::collect(|out| emit_into(model, out))
 }

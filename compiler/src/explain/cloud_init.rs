@@ -74,10 +74,11 @@ fn user_data_key(model: &Model, vm: &Vm, line: Line) -> Vec<Origin> {
 fn network_key(model: &Model, vm: &Vm, line: Line) -> Vec<Origin> {
     let text = line.text.to_ascii_lowercase();
     for (slot, nic) in vm.nics.iter() {
-        let mac: Vec<String> = nic.mac.iter().map(|b| format!("{b:02x}")).collect();
+        let nic_mac = crate::model::ids::nic_mac(&vm.name, slot, nic);
+        let mac: Vec<String> = nic_mac.iter().map(|b| format!("{b:02x}")).collect();
         let what = |name: &str| format!("vm {}: nics.{slot}.{name}", vm.name);
         if text.contains(&mac.join(":")) {
-            return vec![field(what("mac"), "Nic.mac", &nic.mac)];
+            return vec![field(what("mac"), "Nic.mac", &nic_mac)];
         }
         if let Some(address) = *nic.address {
             if text.contains(&format!("\"{address}/")) {

@@ -2,8 +2,11 @@
 //! (`emit/proxmox/vm_conf.rs` writes them), `network/interfaces` as its host,
 //! `storage.cfg` as the hosts' storage declarations.
 
+use plat_lang::span::Span;
+
 use super::{entity, field, owned_by, Explanation, Line, Origin};
-use crate::model::{Host, Model, Vm};
+use crate::emit::proxmox;
+use crate::model::{At, FieldValue, Host, Model, Visit, Vm};
 
 /// `rest` is the path after `proxmox/`.
 pub(super) fn explain(model: &Model, rest: &str, line: Option<Line>) -> Option<Explanation> {
@@ -131,132 +134,105 @@ fn vm_line(model: &Model, vm: &Vm, line: Line) -> Explanation {
     }
 }
 
-/// The fields behind one key of the config, as `vm_conf::keys` computes them.
+/// The fields behind one key of the config: those `vm_conf::keys` names beside the key it
+/// writes, resolved to spans through the prelude's field metadata (`model::Visit`); no table
+/// here names a VM field.
 fn vm_key(model: &Model, vm: &Vm, key: &str) -> (Vec<Origin>, Option<&'static str>) {
-    let at = |name: &str| format!("vm {}: {name}", vm.name);
-    let declared = || vec![entity(format!("vm {}", vm.name), vm.span)];
-    let origins = match key {
-        "agent" => vec![field(at("agent"), "Vm.agent", &vm.agent)],
-        "cores" => vec![field(at("cores"), "Vm.cores", &vm.cores)],
-        "cpu" => vec![field(at("cpu"), "Vm.cpu", &vm.cpu)],
-        "memory" => vec![field(at("memory"), "Vm.memory", &vm.memory)],
-        "onboot" => vec![field(at("onboot"), "Vm.onboot", &vm.onboot)],
-        "sockets" => vec![field(at("sockets"), "Vm.sockets", &vm.sockets)],
-        "startup" => vec![field(at("startup"), "Vm.startup", &vm.startup)],
-        "tags" => vec![field(at("tags"), "Vm.tags", &vm.tags)],
-        "name" => declared(),
-        "boot" => vec![
-            field(at("disks"), "Vm.disks", &vm.disks),
-            field(at("nics"), "Vm.nics", &vm.nics),
-        ],
-        "cicustom" | "ide2" => cloud_init(model, vm),
-        "smbios1" | "vmgenid" => {
-            return (
-                declared(),
-                Some("derived from the VM's name (blake3), stable across builds"),
-            )
-        }
-        "ostype" | "serial0" | "vga" | "scsihw" => {
-            return (declared(), Some("plat writes this value for every VM"))
-        }
-        slot => device(model, vm, slot),
+    let keys = proxmox::vm_keys(model, vm);
+    let Some(line) = keys.get(key) else {
+        return (Vec::new(), None);
     };
-    (origins, None)
+    let origins = line
+        .fields
+        .iter()
+        .filter_map(|path| origin(model, vm, path))
+        .collect();
+    (origins, line.note)
 }
 
-/// `cicustom` and `ide2`: the VM's `cloud_init` switch, the host's snippets storage and the
-/// storage of the first disk (where the cloud-init drive lives).
-fn cloud_init(model: &Model, vm: &Vm) -> Vec<Origin> {
-    let mut origins = vec![field(
-        format!("vm {}: cloud_init", vm.name),
-        "Vm.cloud_init",
-        &vm.cloud_init,
-    )];
-    if let Some(host) = model.hosts.get(&*vm.host) {
-        origins.push(field(
-            format!("host {}: snippets_storage", host.name),
-            "Host.snippets_storage",
-            &host.snippets_storage,
-        ));
+/// The origin of one field path of a VM config key (`vm_conf::Key::fields`).
+fn origin(model: &Model, vm: &Vm, path: &str) -> Option<Origin> {
+    if let Some(name) = path.strip_prefix("host:") {
+        let host = model.hosts.get(&*vm.host)?;
+        return other_entity(
+            format!("host {}", host.name),
+            "Host",
+            name,
+            |name| match name {
+                "snippets_storage" => Some(&host.snippets_storage),
+                _ => None,
+            },
+        );
     }
-    if let Some((slot, disk)) = vm.disks.first() {
-        let what = format!("vm {}: disks.{slot}.storage", vm.name);
-        origins.push(field(what, "Disk.storage", &disk.storage));
-    }
-    origins
-}
-
-/// A disk slot (`scsi0`), a NIC (`net0`) or its addressing (`ipconfig0`).
-fn device(model: &Model, vm: &Vm, key: &str) -> Vec<Origin> {
-    let name = &vm.name;
-    if let Some(disk) = vm.disks.get(key) {
-        return vec![
-            entity(format!("vm {name}: disks.{key}"), disk.span),
-            field(
-                format!("vm {name}: disks.{key}.storage"),
-                "Disk.storage",
-                &disk.storage,
-            ),
-            field(
-                format!("vm {name}: disks.{key}.size"),
-                "Disk.size",
-                &disk.size,
-            ),
-        ];
-    }
-    let slot = match key.strip_prefix("ipconfig") {
-        Some(index) => format!("net{index}"),
-        None => key.to_string(),
-    };
-    let Some(nic) = vm.nics.get(&slot) else {
-        return Vec::new();
-    };
-    let vlan = nic.vlan.as_ref().and_then(|v| model.vlans.get(v));
-    let mut origins = vec![entity(format!("vm {name}: nics.{slot}"), nic.span)];
-    if key.starts_with("ipconfig") {
-        origins.push(field(
-            format!("vm {name}: nics.{slot}.address"),
-            "Nic.address",
-            &nic.address,
-        ));
-        if let Some(vlan) = vlan {
-            let v = &vlan.name;
-            origins.push(field(
-                format!("vlan {v}: subnet"),
+    if let Some(rest) = path.strip_prefix("vlan:") {
+        let (vlan, name) = rest.split_once('.')?;
+        let vlan = model.vlans.get(vlan)?;
+        let what = format!("vlan {}", vlan.name);
+        return match name {
+            "id" => Some(field(format!("{what}: id"), "Vlan.id", &vlan.id)),
+            "subnet" => Some(field(
+                format!("{what}: subnet"),
                 "Vlan.subnet",
                 &vlan.subnet,
-            ));
-            origins.push(field(
-                format!("vlan {v}: gateway"),
+            )),
+            "gateway" => Some(field(
+                format!("{what}: gateway"),
                 "Vlan.gateway",
                 &vlan.gateway,
-            ));
-        }
-    } else {
-        origins.push(field(
-            format!("vm {name}: nics.{slot}.mac"),
-            "Nic.mac",
-            &nic.mac,
-        ));
-        origins.push(field(
-            format!("vm {name}: nics.{slot}.bridge"),
-            "Nic.bridge",
-            &nic.bridge,
-        ));
-        origins.push(field(
-            format!("vm {name}: nics.{slot}.vlan"),
-            "Nic.vlan",
-            &nic.vlan,
-        ));
-        if let Some(vlan) = vlan {
-            origins.push(field(
-                format!("vlan {}: id", vlan.name),
-                "Vlan.id",
-                &vlan.id,
-            ));
-        }
+            )),
+            _ => None,
+        };
     }
-    origins
+    let parts: Vec<&str> = path.split('.').collect();
+    let (span, default_of) = locate(vm, &parts)?;
+    Some(Origin {
+        what: format!("vm {}: {path}", vm.name),
+        span,
+        default_of,
+    })
+}
+
+/// A field of an entity whose kind is not generated from the prelude yet (`Host`): the few
+/// the VM config uses.
+fn other_entity<'a>(
+    owner: String,
+    ty: &str,
+    name: &str,
+    get: impl Fn(&str) -> Option<&'a At<String>>,
+) -> Option<Origin> {
+    let at = get(name)?;
+    Some(field(
+        format!("{owner}: {name}"),
+        &format!("{ty}.{name}"),
+        at,
+    ))
+}
+
+/// Where the field at `path` of a generated record was written (a map entry: where the entry
+/// was), and, for a prelude default, the field it is the default of (`Nic.mac`).
+fn locate(record: &dyn Visit, path: &[&str]) -> Option<(Span, Option<String>)> {
+    let (first, rest) = path.split_first()?;
+    let field = record
+        .fields()
+        .into_iter()
+        .find(|f| f.info.name == *first)?;
+    if rest.is_empty() {
+        let default_of = format!("{}.{}", record.type_name(), field.info.name);
+        return Some((field.span, field.from_default.then_some(default_of)));
+    }
+    match field.value {
+        FieldValue::Record(Some(inner)) => locate(inner, rest),
+        FieldValue::Map(entries) => {
+            let (key, rest) = rest.split_first()?;
+            let (_, entry) = entries.into_iter().find(|(k, _)| k == key)?;
+            if rest.is_empty() {
+                Some((entry.span(), None))
+            } else {
+                locate(entry, rest)
+            }
+        }
+        _ => None,
+    }
 }
 
 /// A description line: the VM's own description, or a part plat writes (notice, snippet

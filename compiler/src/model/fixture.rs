@@ -36,6 +36,8 @@ fn vlan(name: &str, id: u16, subnet: &str, dhcp: Option<(&str, &str)>, descripti
     }
 }
 
+// Every field is written today; `..Vm::placeholder()` takes the ones the prelude adds.
+#[allow(clippy::needless_update)]
 fn node_vm(name: &str, index: u32, cores: u32, memory_gib: i64, disk_gib: i64, role: &str) -> Vm {
     let mut disks = IndexMap::new();
     disks.insert(
@@ -44,8 +46,8 @@ fn node_vm(name: &str, index: u32, cores: u32, memory_gib: i64, disk_gib: i64, r
             span: Span::default(),
             storage: at("local-lvm".into()),
             size: at(disk_gib << 30),
-            discard: true,
-            ssd: true,
+            discard: at(true),
+            ssd: at(true),
         },
     );
     let mut nics = IndexMap::new();
@@ -55,9 +57,9 @@ fn node_vm(name: &str, index: u32, cores: u32, memory_gib: i64, disk_gib: i64, r
             span: Span::default(),
             vlan: at(Some("nodes".into())),
             address: at(Some(ip(&format!("10.20.0.{}", 10 + index)))),
-            mac: at(ids::mac(name, "net0")),
+            mac: at(None),
             bridge: at("vmbr0".into()),
-            firewall: false,
+            firewall: at(false),
         },
     );
     Vm {
@@ -84,8 +86,7 @@ fn node_vm(name: &str, index: u32, cores: u32, memory_gib: i64, disk_gib: i64, r
         ostype: at("l26".into()),
         console: at("serial".into()),
         iso: at(None),
-        smbios_uuid: ids::uuid("smbios", name),
-        vmgenid: ids::uuid("vmgenid", name),
+        ..Vm::placeholder()
     }
 }
 

@@ -2,6 +2,8 @@
 //! blake3 hash of stable names (never of time, paths or order), so rebuilding never
 //! changes it. Changing a derivation here changes every platform's output: don't.
 
+use super::{At, Nic, Vm};
+
 /// The Proxmox OUI that PVE itself uses for generated MACs (pve-cluster
 /// `src/PVE/DataCenterConfig.pm`, `$PROXMOX_OUI = 'BC:24:11'`).
 pub const PROXMOX_OUI: [u8; 3] = [0xbc, 0x24, 0x11];
@@ -53,6 +55,35 @@ pub fn tracker(kind: &str, name: &str) -> u32 {
 pub fn content_id(bytes: &[u8]) -> String {
     let h = blake3::hash(bytes);
     h.to_hex()[..16].to_string()
+}
+
+/// The MAC of NIC `slot` of VM `vm`: its `mac` when written, else derived ([`mac`]) with
+/// `from_default` set and the NIC's span.
+pub fn nic_mac(vm: &str, slot: &str, nic: &Nic) -> At<[u8; 6]> {
+    match *nic.mac {
+        Some(value) => At {
+            value,
+            span: nic.mac.span,
+            from_default: nic.mac.from_default,
+        },
+        None => At {
+            value: mac(vm, slot),
+            span: nic.span,
+            from_default: true,
+        },
+    }
+}
+
+impl Vm {
+    /// The SMBIOS UUID (`smbios1: uuid=`), derived from the VM's name.
+    pub fn smbios_uuid(&self) -> String {
+        uuid("smbios", &self.name)
+    }
+
+    /// The VM generation id (`vmgenid`), derived from the VM's name.
+    pub fn vmgenid(&self) -> String {
+        uuid("vmgenid", &self.name)
+    }
 }
 
 #[cfg(test)]

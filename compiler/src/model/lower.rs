@@ -48,7 +48,9 @@ pub fn lower(program: &Program) -> (Model, Vec<Diagnostic>) {
             "host" => lower
                 .host(&r, &name)
                 .map(|v| insert(&mut model.hosts, name, v)),
-            "vm" => lower.vm(&r, &name).map(|v| insert(&mut model.vms, name, v)),
+            "vm" => lower
+                .lower_vm(&r, &name)
+                .map(|v| insert(&mut model.vms, name, v)),
             "firewall" => lower
                 .firewall(&r, &name)
                 .map(|v| insert(&mut model.firewalls, name, v)),
@@ -473,81 +475,6 @@ impl Lower {
         })
     }
 
-    fn vm(&mut self, r: &Rec, name: &str) -> L<Vm> {
-        let (disks_field, disk_entries) = self.entries(r, "disks")?;
-        let mut disks = IndexMap::new();
-        for (slot, disk) in disk_entries {
-            disks.insert(
-                slot,
-                Disk {
-                    span: disk.span,
-                    storage: self.string(&disk, "storage")?,
-                    size: self.size(&disk, "size")?,
-                    discard: self.boolean(&disk, "discard")?.value,
-                    ssd: self.boolean(&disk, "ssd")?.value,
-                },
-            );
-        }
-        let (nics_field, nic_entries) = self.entries(r, "nics")?;
-        let mut nics = IndexMap::new();
-        for (slot, nic) in nic_entries {
-            let mac_field = self.field(&nic, "mac")?;
-            let mac = match &mac_field.value {
-                Value::Mac(mac) => at(mac_field, *mac),
-                _ => At {
-                    value: ids::mac(name, &slot),
-                    span: nic.span,
-                    from_default: true,
-                },
-            };
-            nics.insert(
-                slot,
-                Nic {
-                    span: nic.span,
-                    vlan: self.opt_reference(&nic, "vlan")?,
-                    address: self.opt_ip(&nic, "address")?,
-                    mac,
-                    bridge: self.string(&nic, "bridge")?,
-                    firewall: self.boolean(&nic, "firewall")?.value,
-                },
-            );
-        }
-        let startup_field = self.field(r, "startup")?;
-        let startup = match self.sub(r, "startup")? {
-            Some(s) => Some(Startup {
-                order: self.int(&s, "order")?.value,
-                up: self.int(&s, "up")?.value,
-                down: self.int(&s, "down")?.value,
-            }),
-            None => None,
-        };
-        Ok(Vm {
-            name: name.into(),
-            span: r.span,
-            host: self.reference(r, "host")?,
-            vmid: self.int(r, "vmid")?,
-            description: self.string(r, "description")?,
-            cores: self.int(r, "cores")?,
-            sockets: self.int(r, "sockets")?,
-            cpu: self.string(r, "cpu")?,
-            memory: self.size(r, "memory")?,
-            image: self.opt_string(r, "image")?,
-            disks: at(disks_field, disks),
-            nics: at(nics_field, nics),
-            onboot: self.boolean(r, "onboot")?,
-            startup: at(startup_field, startup),
-            tags: self.strings(r, "tags")?,
-            agent: self.boolean(r, "agent")?,
-            packages: self.strings(r, "packages")?,
-            cloud_init: self.boolean(r, "cloud_init")?,
-            ostype: self.string(r, "ostype")?,
-            console: self.string(r, "console")?,
-            iso: self.opt_string(r, "iso")?,
-            smbios_uuid: ids::uuid("smbios", name),
-            vmgenid: ids::uuid("vmgenid", name),
-        })
-    }
-
     fn firewall(&mut self, r: &Rec, name: &str) -> L<Firewall> {
         let wan_field = self.field(r, "wan")?;
         let Some(wan) = self.sub(r, "wan")? else {
@@ -858,6 +785,142 @@ impl Lower {
             body: self.data(r, "body")?,
         })
     }
+}
+
+// The lowering of the kinds generated from the prelude (`model::kinds`): `lower_vm`,
+// `lower_disk`, ... (`compiler/build/kinds.rs` writes it). Each field is one `at(field, value)`,
+// its value converted by `Lower::leaf` (a [`FromValue`] type), `entity_name`, or the lowering of
+// a nested record.
+include!(concat!(env!("OUT_DIR"), "/kinds_lower.rs"));
+
+/// A model value made from one evaluated value: the one mechanism the generated lowering uses
+/// for every leaf type (`string`, `int`, `size`, ...). A prelude type that needs interpreting
+/// gets a hand-written Rust type implementing it.
+trait FromValue: Sized {
+    /// What the value should have been, for the internal error.
+    const WHAT: &'static str;
+    /// The model value of `value` (written at `span`), or `None` when it has another shape.
+    fn from_value(lower: &mut Lower, value: &Value, span: Span) -> Option<Self>;
+}
+
+impl FromValue for String {
+    const WHAT: &'static str = "a string";
+    fn from_value(lower: &mut Lower, value: &Value, span: Span) -> Option<Self> {
+        match value {
+            Value::Str(s) => Some(lower.text(s, span)),
+            _ => None,
+        }
+    }
+}
+
+impl FromValue for bool {
+    const WHAT: &'static str = "a bool";
+    fn from_value(_: &mut Lower, value: &Value, _: Span) -> Option<Self> {
+        match value {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+}
+
+impl FromValue for u32 {
+    const WHAT: &'static str = "an int in range";
+    fn from_value(_: &mut Lower, value: &Value, _: Span) -> Option<Self> {
+        match value {
+            Value::Int(i) => u32::try_from(*i).ok(),
+            _ => None,
+        }
+    }
+}
+
+impl FromValue for u16 {
+    const WHAT: &'static str = "a port";
+    fn from_value(_: &mut Lower, value: &Value, _: Span) -> Option<Self> {
+        match value {
+            Value::Int(i) => u16::try_from(*i).ok(),
+            _ => None,
+        }
+    }
+}
+
+/// `size` ([`Bytes`]).
+impl FromValue for i64 {
+    const WHAT: &'static str = "a size";
+    fn from_value(_: &mut Lower, value: &Value, _: Span) -> Option<Self> {
+        match value {
+            Value::Size(b) => Some(*b),
+            _ => None,
+        }
+    }
+}
+
+impl FromValue for IpAddr {
+    const WHAT: &'static str = "an address";
+    fn from_value(_: &mut Lower, value: &Value, _: Span) -> Option<Self> {
+        match value {
+            Value::Ip(ip) => Some(*ip),
+            _ => None,
+        }
+    }
+}
+
+impl FromValue for Cidr {
+    const WHAT: &'static str = "a subnet";
+    fn from_value(_: &mut Lower, value: &Value, _: Span) -> Option<Self> {
+        match value {
+            Value::Cidr(c) => Some(*c),
+            _ => None,
+        }
+    }
+}
+
+impl FromValue for [u8; 6] {
+    const WHAT: &'static str = "a MAC";
+    fn from_value(_: &mut Lower, value: &Value, _: Span) -> Option<Self> {
+        match value {
+            Value::Mac(mac) => Some(*mac),
+            _ => None,
+        }
+    }
+}
+
+impl Lower {
+    /// A leaf value of the generated lowering.
+    fn leaf<T: FromValue>(&mut self, value: &Value, span: Span) -> L<T> {
+        match T::from_value(self, value, span) {
+            Some(value) => Ok(value),
+            None => Err(self.mismatch(span, T::WHAT)),
+        }
+    }
+
+    /// A reference to an entity: its name.
+    fn entity_name(&mut self, value: &Value, span: Span) -> L<String> {
+        match value.entity() {
+            Some(id) => Ok(id.name.to_string()),
+            None => Err(self.mismatch(span, "an entity reference")),
+        }
+    }
+
+    /// A value of another shape than the prelude declares (a bug).
+    fn mismatch(&mut self, span: Span, what: &str) -> Bug {
+        self.diagnostics.push(
+            Diagnostic::error(
+                "internal::lowering",
+                span,
+                format!("this value is not {what}"),
+            )
+            .with_help(
+                "this is a bug in plat (the prelude and the model disagree); please report it",
+            ),
+        );
+        Bug
+    }
+}
+
+/// Map entries sorted by slot (`net2` before `net10`).
+fn slot_sorted<T>(mut entries: Vec<(String, T)>) -> IndexMap<String, T> {
+    entries.sort_by(|(a, _), (b, _)| slot_key(a).cmp(&slot_key(b)));
+    entries.into_iter().collect()
 }
 
 impl At<Option<u16>> {

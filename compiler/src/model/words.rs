@@ -36,6 +36,18 @@ pub fn role(role: Role) -> &'static str {
     }
 }
 
+/// A MAC as `BC:24:11:0A:0B:0C`.
+pub fn mac(mac: &[u8; 6]) -> String {
+    let bytes: Vec<String> = mac.iter().map(|b| format!("{b:02X}")).collect();
+    bytes.join(":")
+}
+
+/// A list as `[a, b]`.
+pub fn list<T: ToString>(items: impl Iterator<Item = T>) -> String {
+    let items: Vec<String> = items.map(|i| i.to_string()).collect();
+    format!("[{}]", items.join(", "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,9 +1,12 @@
 //! The apply impact of a change: what applying it does to the running platform, decided by
-//! the object's kind and the field that changed (a VM's memory needs a reboot: plat enables no
+//! the object's kind and the field that changed, as the prelude declares it beside the field
+//! (`## impact: reboot`, read through `model::kinds`) (a VM's memory needs a reboot: plat enables no
 //! memory hotplug; a seed change re-runs cloud-init: `instance-id` hashes the seed).
 //! Tests: `summary/tests.rs`.
 
 use std::fmt;
+
+use crate::model::KindInfo;
 
 /// What applying a change does to the running platform.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -53,30 +56,53 @@ impl fmt::Display for Impact {
     }
 }
 
-/// The impact of changing `field` of an object of `kind` (`vm`, `rule`, ...).
-pub fn impact(kind: &str, field: &str) -> Impact {
-    let first = field.split(' ').next().unwrap_or(field);
-    let last = field.rsplit(' ').next().unwrap_or(field);
-    match (kind, first, last) {
-        ("vm", "host" | "vmid" | "image", _) => Impact::Recreate,
-        ("vm", "disk", "storage") => Impact::Recreate,
-        ("vm", "disk", "size") => Impact::InPlace,
-        ("vm", "cores" | "sockets" | "cpu" | "memory" | "agent", _) => Impact::Reboot,
-        ("vm", "nic", "address") => Impact::CloudInit,
-        ("vm", "nic", "mac") => Impact::Reboot,
-        ("vm", "packages" | "cloud_init", _) => Impact::CloudInit,
-        ("vm", _, _) => Impact::InPlace,
-        ("site", "dns", _) => Impact::Firewall,
-        ("site", _, _) => Impact::CloudInit,
-        ("vlan" | "firewall" | "rule" | "forward", _, _) => Impact::Firewall,
-        ("cluster", "version", _) => Impact::Upgrade,
-        ("cluster", _, _) => Impact::RebuildCluster,
-        ("node", "cluster" | "vm" | "role", _) => Impact::Rejoin,
-        ("service", "replicas" | "ingress" | "allow_from", _) => Impact::InPlace,
-        ("service", _, _) => Impact::Rollout,
-        ("chart", _, _) => Impact::Helm,
-        _ => Impact::InPlace,
+impl Impact {
+    /// The impact class a prelude field declares (`## impact: reboot`); the build script
+    /// accepts only the classes of `model::doc_tags::IMPACTS`.
+    pub fn from_tag(class: &str) -> Impact {
+        match class {
+            "reboot" => Impact::Reboot,
+            "cloud-init" => Impact::CloudInit,
+            "firewall" => Impact::Firewall,
+            "rollout" => Impact::Rollout,
+            "helm" => Impact::Helm,
+            "rejoin" => Impact::Rejoin,
+            "upgrade" => Impact::Upgrade,
+            "rebuild-cluster" => Impact::RebuildCluster,
+            "recreate" => Impact::Recreate,
+            _ => Impact::InPlace,
+        }
     }
+}
+
+/// The impact of changing `field` of an object of `kind` (`vm`, `rule`, ...), as the prelude
+/// declares it: the summary field's first word names the prelude field (or, for an entry of a
+/// map, its entry word: `disk scsi0 size`), whose `## impact:` class decides; a field of a
+/// nested record (`size` there) has its own class, else the holding field's. A summary field
+/// made from several (`after`, `endpoint`) has the class of the kind's type.
+pub fn impact(kind: &str, field: &str) -> Impact {
+    let Some(info) = KindInfo::of(kind) else {
+        return Impact::InPlace;
+    };
+    let words: Vec<&str> = field.split(' ').collect();
+    let declared = info
+        .fields
+        .iter()
+        .find(|f| f.name == words[0] || f.entry == words[0]);
+    let class = match declared {
+        Some(declared) => {
+            let nested = match (words.as_slice(), declared.record) {
+                ([_, _, last], Some(record)) => record
+                    .iter()
+                    .find(|f| f.name == *last)
+                    .and_then(|f| f.impact),
+                _ => None,
+            };
+            nested.or(declared.impact).or(info.impact)
+        }
+        None => info.impact,
+    };
+    class.map_or(Impact::InPlace, Impact::from_tag)
 }
 
 /// The impact of adding or removing an object of `kind`; `vm_impact` for a VM.

@@ -2,8 +2,8 @@
 //! the operator's words (sizes in binary units, endpoints as `vlan nodes`, a rule's position as
 //! the rule it follows).
 
-use crate::model::words::{proto, role, size};
-use crate::model::{Action, Endpoint, Model, Vm, WanMode};
+use crate::model::words::{self, proto, role, size};
+use crate::model::{Action, Endpoint, FieldValue, Model, Visit, Vm, WanMode};
 
 use super::Summary;
 
@@ -125,40 +125,61 @@ fn network(model: &Model, put: &mut Put) {
     }
 }
 
+/// A VM's fields, read from the prelude's description of `Vm` (`model::kinds`): every field
+/// not tagged `## summary: omit`, in the operator's words; an optional record in one line
+/// (`order=2,up=30,down=180`), each entry of a map of records field by field
+/// (`disk scsi0 size`). A NIC without a written MAC shows the derived one.
 fn vm_fields(vm: &Vm) -> Vec<(String, String)> {
-    let startup = vm
-        .startup
-        .as_ref()
-        .map(|s| format!("order={},up={},down={}", s.order, s.up, s.down));
-    let mut vm_fields = fields([
-        ("host", vm.host.value.clone()),
-        ("vmid", vm.vmid.to_string()),
-        ("description", vm.description.value.clone()),
-        ("cores", vm.cores.to_string()),
-        ("sockets", vm.sockets.to_string()),
-        ("cpu", vm.cpu.value.clone()),
-        ("memory", size(*vm.memory)),
-        ("image", optional(vm.image.value.clone())),
-        ("onboot", vm.onboot.to_string()),
-        ("startup", optional(startup)),
-        ("tags", list(vm.tags.iter())),
-        ("agent", vm.agent.to_string()),
-        ("packages", list(vm.packages.iter())),
-        ("cloud_init", vm.cloud_init.to_string()),
-    ]);
-    for (slot, disk) in vm.disks.iter() {
-        vm_fields.push((format!("disk {slot} storage"), disk.storage.value.clone()));
-        vm_fields.push((format!("disk {slot} size"), size(*disk.size)));
-    }
+    let mut vm_fields = Vec::new();
+    record_fields(vm, &mut vm_fields);
     for (slot, nic) in vm.nics.iter() {
-        let mac: Vec<String> = nic.mac.iter().map(|b| format!("{b:02X}")).collect();
-        let address = nic.address.map(|a| a.to_string());
-        vm_fields.push((format!("nic {slot} vlan"), optional(nic.vlan.value.clone())));
-        vm_fields.push((format!("nic {slot} address"), optional(address)));
-        vm_fields.push((format!("nic {slot} mac"), mac.join(":")));
-        vm_fields.push((format!("nic {slot} bridge"), nic.bridge.value.clone()));
+        let mac = crate::model::ids::nic_mac(&vm.name, slot, nic);
+        vm_fields.push((format!("nic {slot} mac"), words::mac(&mac)));
     }
     vm_fields
+}
+
+/// The summary fields of a generated record (`model::Visit`).
+fn record_fields(record: &dyn Visit, out: &mut Vec<(String, String)>) {
+    for field in record.fields() {
+        if !field.info.summary {
+            continue;
+        }
+        match field.value {
+            FieldValue::Map(entries) => {
+                for (key, entry) in entries {
+                    for inner in entry.fields() {
+                        if inner.info.summary {
+                            let name = format!("{} {key} {}", field.info.entry, inner.info.name);
+                            out.push((name, inline(inner.value)));
+                        }
+                    }
+                }
+            }
+            value => out.push((field.info.name.to_string(), inline(value))),
+        }
+    }
+}
+
+/// A value in one line: a record as `name=value,...` (its summary fields), none as `none`.
+fn inline(value: FieldValue) -> String {
+    match value {
+        FieldValue::Text(text) => text,
+        FieldValue::Record(None) => "none".to_string(),
+        FieldValue::Record(Some(record)) => {
+            let parts: Vec<String> = record
+                .fields()
+                .into_iter()
+                .filter(|f| f.info.summary)
+                .map(|f| format!("{}={}", f.info.name, inline(f.value)))
+                .collect();
+            parts.join(",")
+        }
+        FieldValue::Map(entries) => {
+            let keys: Vec<&str> = entries.iter().map(|(key, _)| *key).collect();
+            format!("[{}]", keys.join(", "))
+        }
+    }
 }
 
 fn kubernetes(model: &Model, put: &mut Put) {

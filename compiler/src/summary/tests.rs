@@ -94,3 +94,109 @@ fn impacts_follow_the_field() {
     assert_eq!(impact("service", "image"), Impact::Rollout);
     assert_eq!(impact("service", "replicas"), Impact::InPlace);
 }
+
+/// The impacts of the `match` the prelude's tags replaced, field by field.
+#[test]
+fn impacts_are_those_of_the_prelude_tags() {
+    let expected = [
+        ("vm", "host", Impact::Recreate),
+        ("vm", "vmid", Impact::Recreate),
+        ("vm", "image", Impact::Recreate),
+        ("vm", "cores", Impact::Reboot),
+        ("vm", "sockets", Impact::Reboot),
+        ("vm", "cpu", Impact::Reboot),
+        ("vm", "memory", Impact::Reboot),
+        ("vm", "agent", Impact::Reboot),
+        ("vm", "nic net0 mac", Impact::Reboot),
+        ("vm", "nic net0 vlan", Impact::InPlace),
+        ("vm", "nic net0 bridge", Impact::InPlace),
+        ("vm", "packages", Impact::CloudInit),
+        ("vm", "cloud_init", Impact::CloudInit),
+        ("vm", "description", Impact::InPlace),
+        ("vm", "onboot", Impact::InPlace),
+        ("vm", "startup", Impact::InPlace),
+        ("vm", "tags", Impact::InPlace),
+        ("site", "dns", Impact::Firewall),
+        ("site", "domain", Impact::CloudInit),
+        ("site", "ssh_keys", Impact::CloudInit),
+        ("vlan", "dhcp", Impact::Firewall),
+        ("firewall", "wan_interface", Impact::Firewall),
+        ("firewall", "wan", Impact::Firewall),
+        ("rule", "after", Impact::Firewall),
+        ("forward", "to_port", Impact::Firewall),
+        ("cluster", "version", Impact::Upgrade),
+        ("cluster", "endpoint", Impact::RebuildCluster),
+        ("cluster", "cni", Impact::RebuildCluster),
+        ("node", "cluster", Impact::Rejoin),
+        ("node", "vm", Impact::Rejoin),
+        ("node", "role", Impact::Rejoin),
+        ("node", "labels", Impact::InPlace),
+        ("service", "ingress", Impact::InPlace),
+        ("service", "allow_from", Impact::InPlace),
+        ("service", "resources", Impact::Rollout),
+        ("chart", "values", Impact::Helm),
+        ("namespace", "labels", Impact::InPlace),
+        ("manifest", "body", Impact::InPlace),
+        ("host", "memory", Impact::InPlace),
+        ("host", "storage local-lvm", Impact::InPlace),
+        ("host", "bridge vmbr0", Impact::InPlace),
+        ("unknown", "x", Impact::InPlace),
+    ];
+    for (kind, field, impact_of) in expected {
+        assert_eq!(impact(kind, field), impact_of, "{kind} {field}");
+    }
+}
+
+/// The VM fields added to the prelude with their emitter lines (machine, bios, efidisk, tpm,
+/// hostpci, balloon, numa) are in the summary, and a change of each needs a reboot: from their
+/// prelude declarations alone.
+#[test]
+fn new_vm_fields_show_and_need_a_reboot() {
+    use crate::model::{VmEfidisk, VmHostpci, VmTpm};
+    let old_model = fixture::small();
+    let old = summarize(&old_model);
+    let vm = &old["vm cp-1"];
+    for (field, value) in [
+        ("machine", "i440fx"),
+        ("bios", "seabios"),
+        ("efidisk", "none"),
+        ("tpm", "none"),
+        ("balloon", "none"),
+        ("numa", "false"),
+    ] {
+        assert_eq!(vm[field], value, "{field}");
+    }
+    let mut model = fixture::small();
+    let vm = &mut model.vms["cp-1"];
+    vm.machine.value = "q35".into();
+    vm.bios.value = "ovmf".into();
+    let mut efidisk = VmEfidisk::placeholder();
+    efidisk.storage.value = "local-lvm".into();
+    vm.efidisk.value = Some(efidisk);
+    let mut tpm = VmTpm::placeholder();
+    tpm.storage.value = "local-lvm".into();
+    vm.tpm.value = Some(tpm);
+    let mut device = VmHostpci::placeholder();
+    device.device.value = "0000:01:00.0".into();
+    vm.hostpci.value.insert("hostpci0".into(), device);
+    vm.balloon.value = Some(2 << 30);
+    vm.numa.value = true;
+    let shown: Vec<String> = compare(&old, &summarize(&model))
+        .iter()
+        .map(|c| format!("{c} [{}]", c.impact()))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            "vm cp-1: balloon none -> 2GiB [needs a VM reboot]",
+            "vm cp-1: bios seabios -> ovmf [needs a VM reboot]",
+            "vm cp-1: efidisk none -> storage=local-lvm,pre_enrolled_keys=true [needs a VM reboot]",
+            "vm cp-1: hostpci hostpci0 device (none) -> 0000:01:00.0 [needs a VM reboot]",
+            "vm cp-1: hostpci hostpci0 pcie (none) -> false [needs a VM reboot]",
+            "vm cp-1: hostpci hostpci0 rombar (none) -> true [needs a VM reboot]",
+            "vm cp-1: machine i440fx -> q35 [needs a VM reboot]",
+            "vm cp-1: numa false -> true [needs a VM reboot]",
+            "vm cp-1: tpm none -> storage=local-lvm [needs a VM reboot]",
+        ]
+    );
+}

@@ -43,7 +43,10 @@ fn static_maps(plan: &Plan, vlan: &Vlan) -> Vec<El> {
                 continue;
             }
             let el = El::new("staticmap")
-                .with(El::text("mac", format_mac(&nic.mac)))
+                .with(El::text(
+                    "mac",
+                    format_mac(&crate::model::ids::nic_mac(&vm.name, slot, nic)),
+                ))
                 .with(El::flag("cid"))
                 .with(El::text("ipaddr", address.to_string()))
                 .with(El::text("hostname", vm.name.as_str()))

@@ -67,9 +67,9 @@ pub(super) fn variant() -> Model {
             span: Span::default(),
             vlan: at(Some("services".into())),
             address: at(Some("10.30.0.11".parse().unwrap())),
-            mac: at(ids::mac("cp-1", "net1")),
+            mac: at(Some(ids::mac("cp-1", "net1"))),
             bridge: at("vmbr0".into()),
-            firewall: false,
+            firewall: at(false),
         },
     );
     model.vms["worker-2"].nics.value["net0"].address.value = None;

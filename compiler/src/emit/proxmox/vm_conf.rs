@@ -17,6 +17,18 @@
 //!   guest).
 //! - `ide2` is the cloud-init drive on the first disk's storage; PVE allocates it at start.
 //! - No `meta` key: it would record a QEMU version and a creation time plat cannot know.
+//! - `machine`, `bios` and `numa` are written only when they differ from qemu-server's own
+//!   defaults (`src/PVE/QemuServer.pm` `$confdesc`: `bios` default `seabios`, `numa` default
+//!   0; `machine` unset is the i440fx `pc` machine, and `i440fx` itself is no valid value of
+//!   `src/PVE/QemuServer/Machine.pm` `$machine_fmt`), so configs without them stay as they were.
+//! - `efidisk0` and `tpmstate0` are volumes like the disks: the config names the volume PVE
+//!   allocates (after the VM's disks on the same storage) and the description carries the
+//!   `qm set` that creates it (`STORAGE:1`, the allocation form of `src/PVE/QemuServer/Drive.pm`
+//!   `$drivedesc_hash_with_alloc`, which a config file cannot carry). `efitype=4m` (the vars
+//!   size Secure Boot needs; Drive.pm `%efitype_fmt`) and `pre-enrolled-keys`; a TPM is
+//!   `version=v2.0` (Drive.pm `%tpmversion_fmt`, whose default is v1.2).
+//! - `hostpciN`: the device address as the default key, `pcie=1` and `rombar=0` only when they
+//!   differ from `src/PVE/QemuServer/PCI.pm` `$hostpci_fmt`'s defaults (pcie 0, rombar 1).
 //!
 //! Tests at the bottom.
 
@@ -40,75 +52,196 @@ pub(super) fn render(model: &Model, pools: &Pools, vm: &Vm) -> String {
         .iter()
         .map(|line| format!("#{}\n", encode_text(line)))
         .collect();
-    for (key, value) in keys(model, pools, vm) {
-        text.push_str(&format!("{key}: {value}\n"));
+    for (key, line) in keys(model, pools, vm) {
+        text.push_str(&format!("{key}: {}\n", line.value));
     }
     text
 }
 
+/// One key of the config: its value, and what it is made from, for `plat explain`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Key {
+    /// The value written after `key: `.
+    pub value: String,
+    /// The fields it is made from, as paths: a VM field (`memory`, `disks.scsi0.size`,
+    /// `nics.net0`), a field of the VM's host (`host:snippets_storage`) or of a VLAN
+    /// (`vlan:nodes.id`). `plat explain` resolves them through the prelude's field metadata.
+    pub fields: Vec<String>,
+    /// For a value plat writes by itself, why.
+    pub note: Option<&'static str>,
+}
+
+/// A key made from `fields`.
+fn key(value: impl Into<String>, fields: &[&str]) -> Key {
+    Key {
+        value: value.into(),
+        fields: fields.iter().map(|f| f.to_string()).collect(),
+        note: None,
+    }
+}
+
+/// A key plat writes by itself (`note` says why).
+fn fixed(value: impl Into<String>, note: &'static str) -> Key {
+    Key {
+        value: value.into(),
+        fields: Vec::new(),
+        note: Some(note),
+    }
+}
+
+const EVERY_VM: &str = "plat writes this value for every VM";
+const DERIVED: &str = "derived from the VM's name (blake3), stable across builds";
+
 /// Every key of the main section; the map's order is the order PVE writes.
-fn keys(model: &Model, pools: &Pools, vm: &Vm) -> BTreeMap<String, String> {
-    let mut keys: BTreeMap<String, String> = machine_keys(vm)
+pub(crate) fn keys(model: &Model, pools: &Pools, vm: &Vm) -> BTreeMap<String, Key> {
+    let mut keys: BTreeMap<String, Key> = machine_keys(vm)
         .into_iter()
-        .map(|(key, value)| (key.to_string(), value))
+        .map(|(name, key)| (name.to_string(), key))
         .collect();
     keys.extend(device_keys(model, pools, vm));
     keys
 }
 
 /// The keys that describe the virtual machine itself.
-fn machine_keys(vm: &Vm) -> Vec<(&'static str, String)> {
+fn machine_keys(vm: &Vm) -> Vec<(&'static str, Key)> {
+    let vga = if vm.console.as_str() == "vga" {
+        "std"
+    } else {
+        "serial0"
+    };
     let mut keys = vec![
-        ("agent", flag(*vm.agent)),
-        ("cores", vm.cores.to_string()),
-        ("cpu", vm.cpu.value.clone()),
-        ("memory", mebibytes(*vm.memory).to_string()),
-        ("name", vm.name.clone()),
-        ("onboot", flag(*vm.onboot)),
-        ("ostype", vm.ostype.value.clone()),
-        ("serial0", "socket".to_string()),
-        ("smbios1", format!("uuid={}", vm.smbios_uuid)),
-        ("sockets", vm.sockets.to_string()),
+        ("agent", key(flag(*vm.agent), &["agent"])),
+        ("cores", key(vm.cores.to_string(), &["cores"])),
+        ("cpu", key(vm.cpu.value.clone(), &["cpu"])),
         (
-            "vga",
-            if vm.console.as_str() == "vga" {
-                "std"
-            } else {
-                "serial0"
-            }
-            .to_string(),
+            "memory",
+            key(mebibytes(*vm.memory).to_string(), &["memory"]),
         ),
-        ("vmgenid", vm.vmgenid.clone()),
+        ("name", key(vm.name.clone(), &[])),
+        ("onboot", key(flag(*vm.onboot), &["onboot"])),
+        ("ostype", key(vm.ostype.value.clone(), &["ostype"])),
+        ("serial0", fixed("socket", EVERY_VM)),
+        (
+            "smbios1",
+            fixed(format!("uuid={}", vm.smbios_uuid()), DERIVED),
+        ),
+        ("sockets", key(vm.sockets.to_string(), &["sockets"])),
+        ("vga", key(vga, &["console"])),
+        ("vmgenid", fixed(vm.vmgenid(), DERIVED)),
     ];
-    if let Some(startup) = vm.startup.as_ref() {
-        let (order, up, down) = (startup.order, startup.up, startup.down);
-        keys.push(("startup", format!("order={order},up={up},down={down}")));
+    if vm.machine.as_str() != "i440fx" {
+        keys.push(("machine", key(vm.machine.value.clone(), &["machine"])));
     }
-    keys.extend(tags(vm).map(|tags| ("tags", tags)));
+    if vm.bios.as_str() != "seabios" {
+        keys.push(("bios", key(vm.bios.value.clone(), &["bios"])));
+    }
+    if *vm.numa {
+        keys.push(("numa", key(flag(true), &["numa"])));
+    }
+    if let Some(balloon) = *vm.balloon {
+        keys.push(("balloon", key(mebibytes(balloon).to_string(), &["balloon"])));
+    }
+    if let Some(startup) = vm.startup.as_ref() {
+        let (order, up, down) = (*startup.order, *startup.up, *startup.down);
+        let value = format!("order={order},up={up},down={down}");
+        keys.push(("startup", key(value, &["startup"])));
+    }
+    keys.extend(tags(vm).map(|tags| ("tags", key(tags, &["tags"]))));
     keys
 }
 
 /// Disks, the cloud-init drive and its snippets, NICs with their addressing, boot order.
-fn device_keys(model: &Model, pools: &Pools, vm: &Vm) -> Vec<(String, String)> {
-    let mut keys = vec![("scsihw".to_string(), "virtio-scsi-single".to_string())];
+fn device_keys(model: &Model, pools: &Pools, vm: &Vm) -> Vec<(String, Key)> {
+    let mut keys = vec![("scsihw".to_string(), fixed("virtio-scsi-single", EVERY_VM))];
     if let Some(iso) = vm.iso.as_ref() {
-        keys.push(("ide0".to_string(), format!("{iso},media=cdrom")));
+        keys.push((
+            "ide0".to_string(),
+            key(format!("{iso},media=cdrom"), &["iso"]),
+        ));
     }
     if *vm.cloud_init {
+        // The cloud-init drive lives on the first disk's storage, its snippets on the host's.
+        let first_disk = vm
+            .disks
+            .keys()
+            .next()
+            .map(|slot| format!("disks.{slot}.storage"));
+        let from: Vec<&str> = ["cloud_init", "host:snippets_storage"]
+            .into_iter()
+            .chain(first_disk.as_deref())
+            .collect();
         let ci_volume = pools.cloudinit_volume(&cloudinit_storage(model, vm), *vm.vmid);
-        keys.push(("ide2".to_string(), format!("{ci_volume},media=cdrom")));
-        keys.push(("cicustom".to_string(), cicustom(model, vm)));
+        keys.push((
+            "ide2".to_string(),
+            key(format!("{ci_volume},media=cdrom"), &from),
+        ));
+        keys.push(("cicustom".to_string(), key(cicustom(model, vm), &from)));
     }
-    keys.extend(boot_order(vm).map(|boot| ("boot".to_string(), boot)));
+    if let Some(boot) = boot_order(vm) {
+        keys.push(("boot".to_string(), key(boot, &["disks", "nics"])));
+    }
     for (slot, volume, disk) in volumes(pools, vm) {
         let options = drive_options(slot, disk, Some(format_size(*disk.size)));
-        keys.push((slot.to_string(), property_string(Some(volume), &options)));
+        let fields = [
+            format!("disks.{slot}"),
+            format!("disks.{slot}.storage"),
+            format!("disks.{slot}.size"),
+        ];
+        let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+        keys.push((
+            slot.to_string(),
+            key(property_string(Some(volume), &options), &fields),
+        ));
+    }
+    for (slot, _, volume, options) in state_volumes(pools, vm) {
+        let fields: &[&str] = match slot {
+            "efidisk0" => &["efidisk", "efidisk.storage", "efidisk.pre_enrolled_keys"],
+            _ => &["tpm", "tpm.storage"],
+        };
+        let value = property_string(Some(volume), &options);
+        keys.push((slot.to_string(), key(value, fields)));
+    }
+    for (slot, device) in vm.hostpci.iter() {
+        let mut options = Vec::new();
+        if *device.pcie {
+            options.push(("pcie", flag(true)));
+        }
+        if !*device.rombar {
+            options.push(("rombar", flag(false)));
+        }
+        let fields = [
+            format!("hostpci.{slot}"),
+            format!("hostpci.{slot}.device"),
+            format!("hostpci.{slot}.pcie"),
+            format!("hostpci.{slot}.rombar"),
+        ];
+        let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+        let value = property_string(Some(device.device.value.clone()), &options);
+        keys.push((slot.clone(), key(value, &fields)));
     }
     for (slot, nic) in vm.nics.iter() {
-        keys.push((slot.clone(), net(model, nic)));
+        let vlan = nic.vlan.as_ref().filter(|v| model.vlans.contains_key(*v));
+        let mut fields = vec![
+            format!("nics.{slot}"),
+            format!("nics.{slot}.mac"),
+            format!("nics.{slot}.bridge"),
+            format!("nics.{slot}.vlan"),
+        ];
+        fields.extend(vlan.map(|v| format!("vlan:{v}.id")));
+        let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+        keys.push((slot.clone(), key(net(model, vm, slot, nic), &fields)));
         match slot.strip_prefix("net") {
             Some(index) if *vm.cloud_init => {
-                keys.push((format!("ipconfig{index}"), ipconfig(model, nic)))
+                let mut fields = vec![format!("nics.{slot}"), format!("nics.{slot}.address")];
+                if let Some(v) = vlan {
+                    fields.push(format!("vlan:{v}.subnet"));
+                    fields.push(format!("vlan:{v}.gateway"));
+                }
+                let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+                keys.push((
+                    format!("ipconfig{index}"),
+                    key(ipconfig(model, nic), &fields),
+                ));
             }
             _ => {}
         }
@@ -130,18 +263,50 @@ fn volumes<'vm>(pools: &Pools, vm: &'vm Vm) -> Vec<(&'vm str, String, &'vm Disk)
         .collect()
 }
 
+/// The EFI vars and TPM state volumes (`efidisk0`, `tpmstate0`) with their options, numbered
+/// on their storage after the VM's disks, in that order.
+fn state_volumes<'vm>(pools: &Pools, vm: &'vm Vm) -> Vec<StateVolume<'vm>> {
+    let mut used: BTreeMap<&str, usize> = BTreeMap::new();
+    for disk in vm.disks.values() {
+        *used.entry(disk.storage.as_str()).or_default() += 1;
+    }
+    let mut next = |storage: &'vm str| {
+        let index = used.entry(storage).or_default();
+        *index += 1;
+        pools.disk_volume(storage, *vm.vmid, *index - 1)
+    };
+    let mut volumes = Vec::new();
+    if let Some(efidisk) = vm.efidisk.as_ref() {
+        let options = vec![
+            ("efitype", "4m".to_string()),
+            ("pre-enrolled-keys", flag(*efidisk.pre_enrolled_keys)),
+        ];
+        let volume = next(efidisk.storage.as_str());
+        volumes.push(("efidisk0", efidisk.storage.as_str(), volume, options));
+    }
+    if let Some(tpm) = vm.tpm.as_ref() {
+        let options = vec![("version", "v2.0".to_string())];
+        let volume = next(tpm.storage.as_str());
+        volumes.push(("tpmstate0", tpm.storage.as_str(), volume, options));
+    }
+    volumes
+}
+
+/// A state volume: its key, storage, volume and options.
+type StateVolume<'vm> = (&'static str, &'vm str, String, Vec<(&'static str, String)>);
+
 /// The options of a drive on `slot`'s bus: `iothread` only where qemu-server honours it
 /// (SCSI on `virtio-scsi-single`, VirtIO), `ssd` only where the format has it (not VirtIO).
 fn drive_options(slot: &str, disk: &Disk, size: Option<String>) -> Vec<(&'static str, String)> {
     let bus = slot.trim_end_matches(|c: char| c.is_ascii_digit());
     let mut options = Vec::new();
-    if disk.discard {
+    if *disk.discard {
         options.push(("discard", "on".to_string()));
     }
     if bus == "scsi" || bus == "virtio" {
         options.push(("iothread", "1".to_string()));
     }
-    if disk.ssd && bus != "virtio" {
+    if *disk.ssd && bus != "virtio" {
         options.push(("ssd", "1".to_string()));
     }
     if let Some(size) = size {
@@ -151,10 +316,11 @@ fn drive_options(slot: &str, disk: &Disk, size: Option<String>) -> Vec<(&'static
 }
 
 /// `netN`: model and MAC combined as PVE prints them (`virtio=BC:24:11:..`), bridge, VLAN tag.
-fn net(model: &Model, nic: &Nic) -> String {
-    let mac: Vec<String> = nic.mac.iter().map(|byte| format!("{byte:02X}")).collect();
+fn net(model: &Model, vm: &Vm, slot: &str, nic: &Nic) -> String {
+    let mac = crate::model::ids::nic_mac(&vm.name, slot, nic);
+    let mac: Vec<String> = mac.iter().map(|byte| format!("{byte:02X}")).collect();
     let mut options = vec![("bridge", nic.bridge.value.clone())];
-    if nic.firewall {
+    if *nic.firewall {
         options.push(("firewall", "1".to_string()));
     }
     if let Some(vlan) = nic.vlan.as_ref().and_then(|name| model.vlans.get(name)) {
@@ -276,6 +442,13 @@ fn disk_commands(pools: &Pools, vm: &Vm) -> Vec<String> {
             commands.push(format!("qm disk resize {vmid} {slot} {size}"));
         }
     }
+    for (slot, storage, _, mut options) in state_volumes(pools, vm) {
+        if slot == "efidisk0" {
+            options.push(("format", "raw".to_string()));
+        }
+        let drive = property_string(Some(format!("{storage}:1")), &options);
+        commands.push(format!("qm set {vmid} --{slot} {drive}"));
+    }
     commands
 }
 
@@ -318,7 +491,7 @@ fn encode_text(line: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{fixture, Startup};
+    use crate::model::{fixture, At, Startup};
 
     fn conf(model: &Model, vm: &str) -> String {
         render(model, &Pools::resolve(model), &model.vms[vm])
@@ -341,7 +514,7 @@ mod tests {
     #[test]
     fn net0_has_uppercase_derived_mac_bridge_and_tag() {
         let model = fixture::small();
-        let mac = model.vms["cp-1"].nics["net0"].mac.value;
+        let mac = crate::model::ids::mac("cp-1", "net0");
         let expected = format!(
             "net0: virtio={:02X}:{:02X}:{:02X}:{:02X}:{:02X}:{:02X},bridge=vmbr0,tag=20",
             mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]
@@ -354,7 +527,7 @@ mod tests {
     #[test]
     fn firewall_flag_is_written_when_set() {
         let mut model = fixture::small();
-        model.vms["cp-1"].nics.value["net0"].firewall = true;
+        model.vms["cp-1"].nics.value["net0"].firewall.value = true;
         assert!(line(&conf(&model, "cp-1"), "net0").ends_with(",bridge=vmbr0,firewall=1,tag=20"));
     }
 
@@ -403,9 +576,9 @@ mod tests {
         let vm = &model.vms["cp-3"];
         assert_eq!(
             line(&text, "smbios1"),
-            format!("smbios1: uuid={}", vm.smbios_uuid)
+            format!("smbios1: uuid={}", vm.smbios_uuid())
         );
-        assert_eq!(line(&text, "vmgenid"), format!("vmgenid: {}", vm.vmgenid));
+        assert_eq!(line(&text, "vmgenid"), format!("vmgenid: {}", vm.vmgenid()));
         assert_eq!(line(&text, "name"), "name: cp-3");
         assert_eq!(line(&text, "tags"), "tags: control-plane;k8s");
         assert_eq!(line(&text, "serial0"), "serial0: socket");
@@ -421,9 +594,10 @@ mod tests {
         let mut model = fixture::small();
         let vm = &mut model.vms["cp-1"];
         vm.startup.value = Some(Startup {
-            order: 2,
-            up: 30,
-            down: 180,
+            span: Default::default(),
+            order: At::new(2, Default::default()),
+            up: At::new(30, Default::default()),
+            down: At::new(180, Default::default()),
         });
         vm.tags.value = vec!["Zeta".into(), "alpha".into(), "zeta".into()];
         let text = conf(&model, "cp-1");
